@@ -1,0 +1,137 @@
+//===- KilnPositionOps.cpp - Embeddings and position encodings ------------===//
+//
+// Shape rules of the ops that turn ids and timesteps into vectors: token
+// embeddings, sinusoidal timestep embeddings and rotary embeddings.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/KilnShapeUtils.h"
+#include "dialects/kiln/IR/KilnVerifyUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+//===----------------------------------------------------------------------===//
+// RopeFrequenciesOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeFrequenciesOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RankedTensorType ids = rankedType(adaptor.getIds());
+  ArrayRef<int64_t> axesDim = adaptor.getAxesDim();
+  if (ids.getRank() != 2)
+    return inferenceError(loc, "rope_frequencies",
+                          "expects ids of rank 2 ([seq, axes]), got rank ",
+                          ids.getRank());
+  if (axesDim.empty())
+    return inferenceError(loc, "rope_frequencies",
+                          "expects at least one axis in axes_dim");
+  if (!dimsCompatible(ids.getDimSize(1), axesDim.size()))
+    return inferenceError(loc, "rope_frequencies", "expects ",
+                          axesDim.size(), " id columns (one per axes_dim "
+                                          "entry), got ",
+                          ids.getDimSize(1));
+  int64_t total = 0;
+  for (int64_t d : axesDim) {
+    if (d <= 0 || d % 2 != 0)
+      return inferenceError(loc, "rope_frequencies",
+                            "expects every axes_dim entry to be positive and "
+                            "even, got ",
+                            d);
+    total += d;
+  }
+  if (!(adaptor.getTheta().convertToDouble() > 0.0))
+    return inferenceError(loc, "rope_frequencies", "expects a positive theta");
+  auto table = RankedTensorType::get({ids.getDimSize(0), total},
+                                     Float32Type::get(context));
+  results.push_back(table);
+  results.push_back(table);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  RankedTensorType input = rankedType(adaptor.getInput());
+  if (input.getRank() != 4)
+    return inferenceError(loc, "rope",
+                          "expects an input of rank 4 ([batch, seq, heads, "
+                          "head_dim]), got rank ",
+                          input.getRank());
+  int64_t seq = input.getDimSize(1);
+  int64_t headDim = input.getDimSize(3);
+  if (!ShapedType::isDynamic(headDim) && headDim % 2 != 0)
+    return inferenceError(loc, "rope", "expects an even head_dim, got ",
+                          headDim);
+  for (auto [name, value] : {std::pair<StringRef, Value>{"cos",
+                                                         adaptor.getCos()},
+                             {"sin", adaptor.getSin()}}) {
+    RankedTensorType table = rankedType(value);
+    if (table.getRank() != 2 || !dimsCompatible(table.getDimSize(0), seq) ||
+        !dimsCompatible(table.getDimSize(1), headDim))
+      return inferenceError(loc, "rope", "expects ", name, " of shape [",
+                            dimStr(seq), ", ", dimStr(headDim),
+                            "] (seq, head_dim), got ", table);
+    seq = mergeDims(seq, table.getDimSize(0));
+  }
+  results.push_back(RankedTensorType::get(
+      {input.getDimSize(0), seq, input.getDimSize(2), headDim},
+      input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TimestepEmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TimestepEmbeddingOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RankedTensorType timesteps = rankedType(adaptor.getTimesteps());
+  if (timesteps.getRank() != 1)
+    return inferenceError(loc, "timestep_embedding",
+                          "expects timesteps of rank 1 ([batch]), got rank ",
+                          timesteps.getRank());
+  int64_t dim = adaptor.getDim();
+  if (dim < 2 || dim % 2 != 0)
+    return inferenceError(loc, "timestep_embedding",
+                          "expects an even dim >= 2, got ", dim);
+  // diffusers divides by (half - shift); a zero divisor is a config error.
+  if (dim / 2 - adaptor.getDownscaleFreqShift().convertToDouble() == 0.0)
+    return inferenceError(loc, "timestep_embedding",
+                          "expects downscale_freq_shift != dim/2");
+  if (!(adaptor.getMaxPeriod().convertToDouble() > 0.0))
+    return inferenceError(loc, "timestep_embedding",
+                          "expects a positive max_period");
+  results.push_back(RankedTensorType::get({timesteps.getDimSize(0), dim},
+                                          timesteps.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  RankedTensorType table = rankedType(adaptor.getTable());
+  RankedTensorType ids = rankedType(adaptor.getIds());
+  if (table.getRank() != 2)
+    return inferenceError(loc, "embedding",
+                          "expects a table of rank 2 ([vocab, dim]), got "
+                          "rank ",
+                          table.getRank());
+  SmallVector<int64_t> shape(ids.getShape());
+  shape.push_back(table.getDimSize(1));
+  results.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}

@@ -1,0 +1,61 @@
+//===- Passes.td - Passes on the kiln dialect -------------*- tablegen -*-===//
+//
+// One pass per file (<VerbNoun>.cpp). Adding a fusion pass: declare it here,
+// write passes/kiln/<VerbNoun>.cpp with GEN_PASS_DEF_<NAME>, add the file to
+// CMakeLists.txt and a lit test under test/passes/kiln/.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_KILN_PASSES_TD
+#define KILN_PASSES_KILN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def RefineShapesPass : Pass<"kiln-refine-shapes", "mlir::ModuleOp"> {
+  let summary = "Tightens kiln result types to what inference proves";
+  let description = [{
+    Re-runs result-type inference on every kiln op, in program order, and
+    replaces a declared result type by the inferred one wherever the inferred
+    one knows more static dimensions. Users outside the kiln dialect keep the
+    type they had through a `tensor.cast`, so function signatures stay valid.
+    Run it after specializing a dynamic function to concrete sizes.
+
+    Before:
+    ```mlir
+    func.func @f(%x: tensor<1x24x64xf32>, %w: tensor<128x64xf32>) -> tensor<1x?x128xf32> {
+      %y = kiln.linear %x, %w : (tensor<1x24x64xf32>, tensor<128x64xf32>) -> tensor<1x?x128xf32>
+      return %y : tensor<1x?x128xf32>
+    }
+    ```
+    After:
+    ```mlir
+      %y = kiln.linear %x, %w : (tensor<1x24x64xf32>, tensor<128x64xf32>) -> tensor<1x24x128xf32>
+      %c = tensor.cast %y : tensor<1x24x128xf32> to tensor<1x?x128xf32>
+      return %c : tensor<1x?x128xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def FuseLinearBiasPass : Pass<"kiln-fuse-linear-bias", "mlir::ModuleOp"> {
+  let summary = "Folds a bias add after a bias-free linear into the linear";
+  let description = [{
+    `kiln.add(kiln.linear(x, W), b)` with `b` of shape `[out_features]`
+    becomes `kiln.linear(x, W, b)`, so the bias is added in the GEMM's
+    epilogue instead of by a second pass over memory. The linear must have no
+    other user.
+
+    Before:
+    ```mlir
+    %y = kiln.linear %x, %w : (tensor<?x64xf32>, tensor<128x64xf32>) -> tensor<?x128xf32>
+    %z = kiln.add %y, %b : (tensor<?x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
+    ```
+    After:
+    ```mlir
+    %z = kiln.linear %x, %w, %b : (tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32>) -> tensor<?x128xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::kiln::KilnDialect"];
+}
+
+#endif // KILN_PASSES_KILN_PASSES_TD
