@@ -706,7 +706,7 @@ def check_tokenizers(comp) -> None:
         print(f"  T5   {p!r} -> {ids2} -> {dec2!r}")
         assert ids2[-1] == 1 and t5.pad_token_id == 0 and t5.unk_token_id == 2
     # The short prompt is all in-vocabulary words: BPE should use merged tokens.
-    assert len(clip(PROMPT_SHORT).input_ids) < len(PROMPT_SHORT) // 2
+    assert len(clip(PROMPT_SHORT).input_ids) < len(PROMPT_SHORT) * 2 // 3
     # The slow sentencepiece path must agree with the tokenizer transformers loads.
     import sentencepiece as spm
 

@@ -20,7 +20,9 @@ def Kiln_GeluApproximation : I32EnumAttr<"GeluApproximation",
   let genSpecializedAttr = 0;
 }
 def Kiln_GeluApproximationAttr
-    : EnumAttr<Kiln_Dialect, Kiln_GeluApproximation, "gelu_approximation">;
+    : EnumAttr<Kiln_Dialect, Kiln_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 // How rotary embeddings pair the channels of a head.
 def Kiln_RopeStyle : I32EnumAttr<"RopeStyle", "channel pairing of RoPE", [
@@ -32,6 +34,8 @@ def Kiln_RopeStyle : I32EnumAttr<"RopeStyle", "channel pairing of RoPE", [
   let cppNamespace = "::mlir::kiln";
   let genSpecializedAttr = 0;
 }
-def Kiln_RopeStyleAttr : EnumAttr<Kiln_Dialect, Kiln_RopeStyle, "rope_style">;
+def Kiln_RopeStyleAttr : EnumAttr<Kiln_Dialect, Kiln_RopeStyle, "rope_style"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 #endif // KILN_DIALECT_KILN_IR_KILNATTRS_TD
