@@ -4,6 +4,7 @@
 #define KILN_PASSES_KILN_PASSES_H
 
 #include "dialects/kiln/IR/KilnDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"

@@ -58,4 +58,32 @@ def FuseLinearBiasPass : Pass<"kiln-fuse-linear-bias", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::kiln::KilnDialect"];
 }
 
+def PromoteWeightsToArgumentsPass
+    : Pass<"kiln-promote-weights-to-arguments", "mlir::ModuleOp"> {
+  let summary = "Turns kiln.weight ops into function arguments";
+  let description = [{
+    Each distinct weight name used in a function becomes one new trailing
+    argument of that function, tagged `{kiln.weight = "<name>"}`, so that a
+    runner (the JIT test harness, later the runtime's binding code) passes
+    the checkpoint's tensors in. Functions without weights are untouched.
+
+    Before:
+    ```mlir
+    func.func @f(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+      %w = kiln.weight "proj.weight" : tensor<8x64xf32>
+      %y = kiln.linear %x, %w : (tensor<?x64xf32>, tensor<8x64xf32>) -> tensor<?x8xf32>
+      return %y : tensor<?x8xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @f(%x: tensor<?x64xf32>, %w: tensor<8x64xf32> {kiln.weight = "proj.weight"}) -> tensor<?x8xf32> {
+      %y = kiln.linear %x, %w : (tensor<?x64xf32>, tensor<8x64xf32>) -> tensor<?x8xf32>
+      return %y : tensor<?x8xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 #endif // KILN_PASSES_KILN_PASSES_TD

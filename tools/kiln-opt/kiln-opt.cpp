@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/conversion/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/kiln/Passes.h"
 
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
   mlir::kiln::registerKilnPassesAndPipelines();
+  mlir::kiln::registerKilnLoweringPasses();
   // Upstream passes used around Kiln's own (canonicalize, cse, inline...).
   mlir::registerTransformsPasses();
   return mlir::asMainReturnCode(

@@ -1,0 +1,34 @@
+//===- LowerKilnToLinalg.cpp - The reference lowering pass ----------------===//
+
+#include "compiler/conversion/KilnToLinalg/KilnToLinalg.h"
+#include "compiler/conversion/Passes.h"
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_LOWERKILNTOLINALGPASS
+#include "compiler/conversion/Passes.h.inc"
+
+namespace {
+struct LowerKilnToLinalgPass
+    : impl::LowerKilnToLinalgPassBase<LowerKilnToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.addIllegalDialect<KilnDialect>();
+    // Weights are bound by whoever runs the code (an argument, a mapped
+    // segment), not computed: they stay for a later pass.
+    target.addLegalOp<WeightOp>();
+    RewritePatternSet patterns(ctx);
+    populateKilnToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mlir::kiln
