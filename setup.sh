@@ -27,7 +27,7 @@ done
 packages=(
   cmake ninja-build g++ ccache
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev
+  libgtest-dev libabsl-dev nlohmann-json3-dev
 )
 
 missing=()

@@ -21,6 +21,8 @@ void populateElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 void populateNormToLinalgPatterns(RewritePatternSet &patterns);
 /// rope_frequencies, rope, timestep_embedding, embedding.
 void populatePositionToLinalgPatterns(RewritePatternSet &patterns);
+/// relative_position_buckets, argmax, gather_tokens.
+void populateTextEncoderToLinalgPatterns(RewritePatternSet &patterns);
 /// conv2d, upsample, patchify, unpatchify.
 void populateImageToLinalgPatterns(RewritePatternSet &patterns);
 /// reshape, transpose.

@@ -71,6 +71,7 @@ void populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateElementwiseToLinalgPatterns(patterns);
   populateNormToLinalgPatterns(patterns);
   populatePositionToLinalgPatterns(patterns);
+  populateTextEncoderToLinalgPatterns(patterns);
   populateImageToLinalgPatterns(patterns);
   populateShapeToTensorPatterns(patterns);
 }

@@ -179,6 +179,60 @@ def Kiln_EmbeddingOp : Kiln_InferredOp<"embedding"> {
   let assemblyFormat = "$table `,` $ids attr-dict `:` functional-type(operands, results)";
 }
 
+def Kiln_RelativePositionBucketsOp : Kiln_Op<"relative_position_buckets",
+    [Pure]> {
+  let summary = "T5's bucketed relative positions of a query/key grid";
+  let description = [{
+    For `query_len` x `key_len` positions, bucket `(i, j)` classifies the
+    relative position `j - i` as T5 does (`_relative_position_bucket`): half
+    the buckets per direction when `bidirectional`, exact buckets for small
+    distances, logarithmic ones up to `max_distance`. The result (i64) feeds
+    a `kiln.embedding` of the per-head bias table.
+
+    ```mlir
+    %b = kiln.relative_position_buckets %n, %n {num_buckets = 32 : i64, max_distance = 128 : i64, bidirectional} : tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins Index:$query_len, Index:$key_len, I64Attr:$num_buckets,
+                       I64Attr:$max_distance, UnitAttr:$bidirectional);
+  let results = (outs Kiln_IndexTensor:$result);
+  let assemblyFormat = [{
+    $query_len `,` $key_len attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_ArgmaxOp : Kiln_InferredOp<"argmax"> {
+  let summary = "index of the largest element along the last dimension";
+  let description = [{
+    `[..., N]` integer or float values give `[...]` i64 indices; ties go to
+    the first occurrence, as in PyTorch. CLIP pools its output at the
+    argmax of the token ids (the end-of-text token has the largest id).
+
+    ```mlir
+    %i = kiln.argmax %ids : (tensor<?x77xi64>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_IdsTensor:$input);
+  let results = (outs Kiln_IndexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_GatherTokensOp : Kiln_InferredOp<"gather_tokens"> {
+  let summary = "picks one token per batch row";
+  let description = [{
+    `input` `[B, S, D]` and `positions` `[B]` give `[B, D]` with row `b`
+    being `input[b, positions[b]]` (positions clamped to the sequence).
+
+    ```mlir
+    %p = kiln.gather_tokens %h, %i : (tensor<?x77x768xf32>, tensor<?xi64>) -> tensor<?x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_IndexTensor:$positions);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $positions attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization and modulation
 //===----------------------------------------------------------------------===//

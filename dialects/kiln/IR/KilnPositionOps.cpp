@@ -135,3 +135,68 @@ LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
   results.push_back(RankedTensorType::get(shape, table.getElementType()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// RelativePositionBucketsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RelativePositionBucketsOp::verify() {
+  int64_t buckets = getNumBuckets();
+  // Bidirectional buckets are split in two halves, each needing an exact
+  // and a logarithmic part.
+  int64_t perDirection = getBidirectional() ? buckets / 2 : buckets;
+  if (buckets <= 0 || (getBidirectional() && buckets % 2 != 0) ||
+      perDirection < 2)
+    return emitOpError("expects num_buckets >= 2 per direction (and even "
+                       "when bidirectional), got ")
+           << buckets;
+  if (getMaxDistance() <= perDirection / 2)
+    return emitOpError("expects max_distance > ")
+           << perDirection / 2 << " (the exact buckets), got "
+           << getMaxDistance();
+  if (getType().getRank() != 2)
+    return emitOpError("expects a rank-2 result ([query_len, key_len]), got ")
+           << getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ArgmaxOp, GatherTokensOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  RankedTensorType input = rankedType(adaptor.getInput());
+  if (input.getRank() < 1)
+    return inferenceError(loc, "argmax", "expects an input of rank >= 1");
+  results.push_back(RankedTensorType::get(input.getShape().drop_back(),
+                                          IntegerType::get(context, 64)));
+  return success();
+}
+
+LogicalResult GatherTokensOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &results) {
+  RankedTensorType input = rankedType(adaptor.getInput());
+  RankedTensorType positions = rankedType(adaptor.getPositions());
+  if (input.getRank() != 3)
+    return inferenceError(loc, "gather_tokens",
+                          "expects an input of rank 3 ([batch, seq, dim]), "
+                          "got rank ",
+                          input.getRank());
+  if (positions.getRank() != 1 ||
+      !dimsCompatible(positions.getDimSize(0), input.getDimSize(0)))
+    return inferenceError(loc, "gather_tokens",
+                          "expects positions of shape [",
+                          dimStr(input.getDimSize(0)), "] (one per batch row), "
+                          "got ",
+                          positions);
+  results.push_back(RankedTensorType::get(
+      {mergeDims(input.getDimSize(0), positions.getDimSize(0)),
+       input.getDimSize(2)},
+      input.getElementType()));
+  return success();
+}

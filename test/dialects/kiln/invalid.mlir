@@ -650,3 +650,51 @@ func.func @transpose_permutation(%x: tensor<2x8x4xf32>) {
   %0 = kiln.transpose %x {permutation = array<i64: 0, 0, 1>} : (tensor<2x8x4xf32>) -> tensor<2x2x8xf32>
   return
 }
+
+// -----
+
+func.func @buckets_odd_bidirectional(%n: index) {
+  // expected-error @+1 {{expects num_buckets >= 2 per direction (and even when bidirectional), got 31}}
+  %b = kiln.relative_position_buckets %n, %n {num_buckets = 31 : i64, max_distance = 128 : i64, bidirectional} : tensor<?x?xi64>
+  return
+}
+
+// -----
+
+func.func @buckets_max_distance(%n: index) {
+  // expected-error @+1 {{expects max_distance > 8 (the exact buckets), got 8}}
+  %b = kiln.relative_position_buckets %n, %n {num_buckets = 32 : i64, max_distance = 8 : i64, bidirectional} : tensor<?x?xi64>
+  return
+}
+
+// -----
+
+func.func @buckets_rank(%n: index) {
+  // expected-error @+1 {{expects a rank-2 result ([query_len, key_len]), got 'tensor<?xi64>'}}
+  %b = kiln.relative_position_buckets %n, %n {num_buckets = 32 : i64, max_distance = 128 : i64} : tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_scalar(%x: tensor<i64>) {
+  // expected-error @+1 {{'kiln.argmax' op expects an input of rank >= 1}}
+  %i = kiln.argmax %x : (tensor<i64>) -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @gather_tokens_rank(%h: tensor<2x32xf32>, %p: tensor<2xi64>) {
+  // expected-error @+1 {{expects an input of rank 3 ([batch, seq, dim]), got rank 2}}
+  %0 = kiln.gather_tokens %h, %p : (tensor<2x32xf32>, tensor<2xi64>) -> tensor<2x32xf32>
+  return
+}
+
+// -----
+
+func.func @gather_tokens_positions(%h: tensor<2x7x32xf32>, %p: tensor<3xi64>) {
+  // expected-error @+1 {{expects positions of shape [2] (one per batch row), got 'tensor<3xi64>'}}
+  %0 = kiln.gather_tokens %h, %p : (tensor<2x7x32xf32>, tensor<3xi64>) -> tensor<2x32xf32>
+  return
+}

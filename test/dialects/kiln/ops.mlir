@@ -212,3 +212,21 @@ func.func @shape(%x: tensor<1x24x64xf32>, %d: tensor<1x?x64xf32>) -> (tensor<1x4
   %3 = kiln.transpose %1 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x?x4x16xf32>) -> tensor<1x4x?x16xf32>
   return %2, %3 : tensor<1x4x24x16xf32>, tensor<1x4x?x16xf32>
 }
+
+// -----
+
+// Tests the text-encoder helpers: T5 buckets, argmax pooling positions, token gather.
+// CHECK-LABEL: @text_encoder_helpers
+// CHECK: kiln.relative_position_buckets %{{.*}}, %{{.*}} {bidirectional, max_distance = 128 : i64, num_buckets = 32 : i64} : tensor<?x?xi64>
+// CHECK: kiln.argmax %{{.*}} : (tensor<2x77xi64>) -> tensor<2xi64>
+// CHECK: kiln.argmax %{{.*}} : (tensor<?x?xi32>) -> tensor<?xi64>
+// CHECK: kiln.gather_tokens %{{.*}}, %{{.*}} : (tensor<2x77x32xf32>, tensor<2xi64>) -> tensor<2x32xf32>
+// CHECK: kiln.gather_tokens %{{.*}}, %{{.*}} : (tensor<?x?x32xf32>, tensor<?xi64>) -> tensor<?x32xf32>
+func.func @text_encoder_helpers(%n: index, %ids: tensor<2x77xi64>, %dids: tensor<?x?xi32>, %h: tensor<2x77x32xf32>, %dh: tensor<?x?x32xf32>) -> (tensor<?x?xi64>, tensor<2x32xf32>, tensor<?x32xf32>) {
+  %b = kiln.relative_position_buckets %n, %n {num_buckets = 32 : i64, max_distance = 128 : i64, bidirectional} : tensor<?x?xi64>
+  %i = kiln.argmax %ids : (tensor<2x77xi64>) -> tensor<2xi64>
+  %di = kiln.argmax %dids : (tensor<?x?xi32>) -> tensor<?xi64>
+  %p = kiln.gather_tokens %h, %i : (tensor<2x77x32xf32>, tensor<2xi64>) -> tensor<2x32xf32>
+  %dp = kiln.gather_tokens %dh, %di : (tensor<?x?x32xf32>, tensor<?xi64>) -> tensor<?x32xf32>
+  return %b, %p, %dp : tensor<?x?xi64>, tensor<2x32xf32>, tensor<?x32xf32>
+}
