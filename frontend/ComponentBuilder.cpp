@@ -59,6 +59,10 @@ static std::string shapeOf(Value v) {
   return s;
 }
 
+static int64_t lastDim(Value x) {
+  return cast<RankedTensorType>(x.getType()).getShape().back();
+}
+
 FailureOr<std::pair<Value, Value>>
 ComponentBuilder::affine(const std::string &prefix, int64_t channels) {
   if (prefix.empty())
@@ -99,8 +103,43 @@ FailureOr<Value> ComponentBuilder::linear(Value x, const std::string &prefix) {
   return Value(mlir::kiln::LinearOp::create(builder_, loc_, x, w, bias));
 }
 
-static int64_t lastDim(Value x) {
-  return cast<RankedTensorType>(x.getType()).getShape().back();
+FailureOr<Value> ComponentBuilder::linear(Value x, const std::string &prefix,
+                                          int64_t outFeatures) {
+  KILN_ASSIGN_OR_FAIL(y, linear(x, prefix));
+  if (lastDim(y) != outFeatures)
+    return fail(checkpoint_.path() + ": tensor '" + prefix + ".weight' has " +
+                std::to_string(lastDim(y)) + " rows, expected " +
+                std::to_string(outFeatures));
+  return y;
+}
+
+FailureOr<Value> ComponentBuilder::embedding(Value ids, const std::string &name,
+                                             int64_t dim) {
+  KILN_ASSIGN_OR_FAIL(table, weight(name));
+  auto type = cast<RankedTensorType>(table.getType());
+  if (type.getRank() != 2 || type.getDimSize(1) != dim)
+    return fail(checkpoint_.path() + ": tensor '" + name + "' has " +
+                shapeOf(table) + ", expected an embedding table [vocab, " +
+                std::to_string(dim) + "]");
+  return Value(mlir::kiln::EmbeddingOp::create(builder_, loc_, table, ids));
+}
+
+FailureOr<Value> ComponentBuilder::activation(Value x, const std::string &name,
+                                              const io::JsonConfig &config,
+                                              const std::string &key) {
+  using mlir::kiln::GeluApproximation;
+  if (name == "gelu")
+    return gelu(x, GeluApproximation::None);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh")
+    return gelu(x, GeluApproximation::Tanh);
+  if (name == "quick_gelu")
+    return gelu(x, GeluApproximation::Quick);
+  if (name == "silu" || name == "swish")
+    return silu(x);
+  return unsupportedValue(loc_, config, key,
+                          "expected an activation kiln has an op for: gelu, "
+                          "gelu_new, gelu_pytorch_tanh, quick_gelu, silu, "
+                          "swish (activation '" + name + "')");
 }
 
 FailureOr<Value> ComponentBuilder::layerNorm(Value x, const std::string &prefix,
@@ -205,15 +244,30 @@ Value ComponentBuilder::chunk(Value x, int64_t index, int64_t count) {
                builder_.getIndexAttr(width));
 }
 
-Value ComponentBuilder::unsqueezeTokens(Value x) {
+Value ComponentBuilder::unsqueezeTokens(Value x) { return unsqueeze(x, 1); }
+
+Value ComponentBuilder::unsqueeze(Value x, int64_t d) {
   auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + d, 1);
   SmallVector<OpFoldResult> sizes = mixedSizes(builder_, loc_, x);
-  sizes.insert(sizes.begin() + 1, builder_.getIndexAttr(1));
+  sizes.insert(sizes.begin() + d, builder_.getIndexAttr(1));
+  // The new unit dimension joins the group of its right neighbour, or of
+  // its left one when appended last.
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t out = i < d ? i : i + 1;
+    if (i == d)
+      groups.push_back({d, d + 1});
+    else if (i == rank - 1 && d == rank)
+      groups.push_back({out, out + 1});
+    else
+      groups.push_back({out});
+  }
   return tensor::ExpandShapeOp::create(
-      builder_, loc_,
-      RankedTensorType::get({type.getDimSize(0), 1, type.getDimSize(1)},
-                            type.getElementType()),
-      x, SmallVector<ReassociationIndices>{{0}, {1, 2}}, sizes);
+      builder_, loc_, RankedTensorType::get(shape, type.getElementType()), x,
+      groups, sizes);
 }
 
 Value ComponentBuilder::concat(ValueRange parts, int64_t d) {
@@ -243,8 +297,16 @@ Value ComponentBuilder::add(Value a, Value b) {
   return mlir::kiln::AddOp::create(builder_, loc_, a, b);
 }
 
+Value ComponentBuilder::sub(Value a, Value b) {
+  return mlir::kiln::SubOp::create(builder_, loc_, a, b);
+}
+
 Value ComponentBuilder::mul(Value a, Value b) {
   return mlir::kiln::MulOp::create(builder_, loc_, a, b);
+}
+
+Value ComponentBuilder::div(Value a, Value b) {
+  return mlir::kiln::DivOp::create(builder_, loc_, a, b);
 }
 
 Value ComponentBuilder::silu(Value x) {
@@ -268,6 +330,13 @@ static FailureOr<T> orDiagnostic(Location loc, absl::StatusOr<T> result) {
   if (!result.ok())
     return emitError(loc) << std::string(result.status().message());
   return *std::move(result);
+}
+
+LogicalResult unsupportedValue(Location loc, const io::JsonConfig &config,
+                               const std::string &key,
+                               const std::string &expected) {
+  return emitError(loc) << std::string(
+             config.UnsupportedValue(key, expected).message());
 }
 
 FailureOr<int64_t> configInt(Location loc, const io::JsonConfig &config,
@@ -296,6 +365,11 @@ FailureOr<std::vector<int64_t>> configIntList(Location loc,
                                               const io::JsonConfig &config,
                                               const std::string &key) {
   return orDiagnostic(loc, config.GetIntList(key));
+}
+FailureOr<std::vector<std::string>>
+configStringList(Location loc, const io::JsonConfig &config,
+                 const std::string &key) {
+  return orDiagnostic(loc, config.GetStringList(key));
 }
 
 } // namespace kiln::frontend

@@ -59,6 +59,23 @@ public:
 
   /// kiln.linear with `<prefix>.weight` and, if present, `<prefix>.bias`.
   mlir::FailureOr<mlir::Value> linear(mlir::Value x, const std::string &prefix);
+  /// The same, checking that it has `outFeatures` outputs (the residual
+  /// adds and products after it could not be built otherwise).
+  mlir::FailureOr<mlir::Value> linear(mlir::Value x, const std::string &prefix,
+                                      int64_t outFeatures);
+
+  /// kiln.embedding: rows of the [vocab, dim] table `name` picked by `ids`.
+  mlir::FailureOr<mlir::Value> embedding(mlir::Value ids,
+                                         const std::string &name, int64_t dim);
+
+  /// transformers' ACT2FN[name] for the activations kiln has ops for: gelu
+  /// (erf), gelu_new and gelu_pytorch_tanh (tanh), quick_gelu, silu and
+  /// swish. Another name is an error naming `key` of `config`, where the
+  /// name comes from.
+  mlir::FailureOr<mlir::Value> activation(mlir::Value x,
+                                          const std::string &name,
+                                          const io::JsonConfig &config,
+                                          const std::string &key);
 
   /// kiln.layer_norm / rms_norm with `<prefix>.weight`/`.bias` when present;
   /// an empty prefix means no affine parameters.
@@ -90,6 +107,8 @@ public:
   mlir::Value chunk(mlir::Value x, int64_t index, int64_t count);
   /// [B, D] -> [B, 1, D], to broadcast a per-sample vector over tokens.
   mlir::Value unsqueezeTokens(mlir::Value x);
+  /// A new dimension of size 1 at position `d` (torch.unsqueeze).
+  mlir::Value unsqueeze(mlir::Value x, int64_t d);
   /// torch.cat along `dim`.
   mlir::Value concat(mlir::ValueRange parts, int64_t dim);
   /// x[..., offset:offset+size, ...] along dimension `d`.
@@ -98,7 +117,9 @@ public:
   /// A rank-0 tensor constant of the element type.
   mlir::Value scalar(double value);
   mlir::Value add(mlir::Value a, mlir::Value b);
+  mlir::Value sub(mlir::Value a, mlir::Value b);
   mlir::Value mul(mlir::Value a, mlir::Value b);
+  mlir::Value div(mlir::Value a, mlir::Value b);
   mlir::Value silu(mlir::Value x);
   mlir::Value gelu(mlir::Value x, mlir::kiln::GeluApproximation form);
 
@@ -136,6 +157,16 @@ mlir::FailureOr<std::string> configStringOr(mlir::Location loc,
 mlir::FailureOr<std::vector<int64_t>> configIntList(mlir::Location loc,
                                                     const io::JsonConfig &config,
                                                     const std::string &key);
+mlir::FailureOr<std::vector<std::string>>
+configStringList(mlir::Location loc, const io::JsonConfig &config,
+                 const std::string &key);
+
+/// Emits "<file>: key '<key>' has unsupported value <value>, <expected>"
+/// and returns failure().
+mlir::LogicalResult unsupportedValue(mlir::Location loc,
+                                     const io::JsonConfig &config,
+                                     const std::string &key,
+                                     const std::string &expected);
 
 /// A ranked tensor type of the builder's element type.
 mlir::RankedTensorType tensorType(mlir::OpBuilder &b,

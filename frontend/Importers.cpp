@@ -18,6 +18,9 @@ struct ImporterEntry {
 
 constexpr ImporterEntry kImporters[] = {
     {"FluxTransformer2DModel", importFluxTransformer},
+    {"AutoencoderKL", importAutoencoderKL},
+    {"CLIPTextModel", importClipTextModel},
+    {"T5EncoderModel", importT5EncoderModel},
 };
 } // namespace
 

@@ -36,6 +36,18 @@ using ImporterFn = mlir::LogicalResult (*)(mlir::ModuleOp,
 mlir::LogicalResult importFluxTransformer(mlir::ModuleOp module,
                                           const ComponentSource &source);
 
+/// AutoencoderKL -> `vae_encode` and `vae_decode`.
+mlir::LogicalResult importAutoencoderKL(mlir::ModuleOp module,
+                                       const ComponentSource &source);
+
+/// CLIPTextModel -> `clip_text_encoder`.
+mlir::LogicalResult importClipTextModel(mlir::ModuleOp module,
+                                        const ComponentSource &source);
+
+/// T5EncoderModel -> `t5_text_encoder`.
+mlir::LogicalResult importT5EncoderModel(mlir::ModuleOp module,
+                                         const ComponentSource &source);
+
 /// The importer for a diffusers/transformers class name, or null.
 ImporterFn findImporter(const std::string &className);
 

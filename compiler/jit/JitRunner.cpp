@@ -102,6 +102,9 @@ static FailureOr<std::vector<EntrySignature>> readSignatures(ModuleOp module) {
       entry.outputKinds.push_back(*kind);
       entry.outputRanks.push_back(type.getRank());
     }
+    // The names are recorded above; LLVM translation does not know them.
+    func.removeArgAttrsAttr();
+    func.removeResAttrsAttr();
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
     entries.push_back(std::move(entry));
   }
