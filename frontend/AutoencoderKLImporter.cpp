@@ -343,34 +343,12 @@ private:
   std::string checkpointPath;
 };
 
-/// Creates an entry function `name` taking `input`, with its entry block,
-/// and points the builder at it.
-func::FuncOp createEntry(OpBuilder &b, ModuleOp module, Location loc,
-                         StringRef name, Type input) {
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(b, loc, name,
-                                   b.getFunctionType(TypeRange{input}, {}));
-  b.setInsertionPointToStart(func.addEntryBlock());
-  return func;
-}
-
-/// Returns `results` from `func` and names its interface.
-void finishEntry(OpBuilder &b, Location loc, func::FuncOp func,
-                 ValueRange results, ArrayRef<StringRef> inputNames,
-                 ArrayRef<StringRef> outputNames) {
-  func::ReturnOp::create(b, loc, results);
-  func.setFunctionType(
-      b.getFunctionType(func.getArgumentTypes(), results.getTypes()));
-  nameEntryInterface(func, inputNames, outputNames);
-}
-
 } // namespace
 
 LogicalResult importAutoencoderKL(ModuleOp module,
                                   const ComponentSource &source) {
   OpBuilder b(module.getContext());
-  Location loc =
-      FileLineColLoc::get(b.getStringAttr(source.dir + "/config.json"), 0, 0);
+  Location loc = configLocation(b.getContext(), source);
   FailureOr<VaeConfig> config = readConfig(loc, source.config);
   if (failed(config))
     return failure();

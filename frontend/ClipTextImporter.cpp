@@ -132,19 +132,15 @@ public:
 LogicalResult importClipTextModel(ModuleOp module,
                                   const ComponentSource &source) {
   OpBuilder b(module.getContext());
-  Location loc =
-      FileLineColLoc::get(b.getStringAttr(source.dir + "/config.json"), 0, 0);
+  Location loc = configLocation(b.getContext(), source);
   FailureOr<ClipConfig> config = readConfig(loc, source.config);
   if (failed(config))
     return failure();
   int64_t dyn = ShapedType::kDynamic;
   Type ids = RankedTensorType::get({dyn, dyn}, b.getI64Type());
 
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(b, loc, "clip_text_encoder",
-                                   b.getFunctionType({ids}, {}));
-  Block *entry = func.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  auto func = createEntry(b, module, loc, "clip_text_encoder", {ids});
+  Block *entry = &func.getBody().front();
   ComponentBuilder cb(b, loc, *source.checkpoint, source.name, b.getF32Type());
   std::string prefix = cb.has("text_model.embeddings.token_embedding.weight")
                            ? "text_model."
@@ -162,11 +158,8 @@ LogicalResult importClipTextModel(ModuleOp module,
   Value eos = mlir::kiln::ArgmaxOp::create(b, loc, inputIds);
   Value pooled = mlir::kiln::GatherTokensOp::create(b, loc, last, eos);
 
-  func::ReturnOp::create(b, loc, ValueRange{last, pooled});
-  func.setFunctionType(
-      b.getFunctionType({ids}, {last.getType(), pooled.getType()}));
-  nameEntryInterface(func, {"input_ids"},
-                     {"last_hidden_state", "pooler_output"});
+  finishEntry(b, loc, func, {last, pooled}, {"input_ids"},
+              {"last_hidden_state", "pooler_output"});
   return success();
 }
 

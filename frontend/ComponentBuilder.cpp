@@ -81,6 +81,16 @@ ComponentBuilder::affine(const std::string &prefix, int64_t channels) {
   return std::pair<Value, Value>(*scale, *bias);
 }
 
+LogicalResult ComponentBuilder::checkBias(const std::string &prefix, Value bias,
+                                          int64_t outFeatures) {
+  if (!bias || cast<RankedTensorType>(bias.getType()).getShape() ==
+                   ArrayRef<int64_t>{outFeatures})
+    return success();
+  return fail(checkpoint_.path() + ": tensor '" + prefix + ".bias' has " +
+              shapeOf(bias) + ", expected [" + std::to_string(outFeatures) +
+              "]");
+}
+
 FailureOr<Value> ComponentBuilder::linear(Value x, const std::string &prefix) {
   KILN_ASSIGN_OR_FAIL(w, weight(prefix + ".weight"));
   KILN_ASSIGN_OR_FAIL(bias, optionalWeight(prefix + ".bias"));
@@ -95,11 +105,8 @@ FailureOr<Value> ComponentBuilder::linear(Value x, const std::string &prefix) {
                 shapeOf(w) + ", expected [out, " +
                 std::to_string(xType.getShape().back()) + "] for input " +
                 shapeOf(x));
-  if (bias && (cast<RankedTensorType>(bias.getType()).getShape() !=
-               ArrayRef<int64_t>{wType.getDimSize(0)}))
-    return fail(checkpoint_.path() + ": tensor '" + prefix + ".bias' has " +
-                shapeOf(bias) + ", expected [" +
-                std::to_string(wType.getDimSize(0)) + "]");
+  if (failed(checkBias(prefix, bias, wType.getDimSize(0))))
+    return failure();
   return Value(mlir::kiln::LinearOp::create(builder_, loc_, x, w, bias));
 }
 
@@ -186,11 +193,8 @@ FailureOr<Value> ComponentBuilder::conv2d(Value x, const std::string &prefix,
                 shapeOf(w) + ", expected [Cout, " +
                 std::to_string(xType.getDimSize(1)) + ", KH, KW] for input " +
                 shapeOf(x));
-  if (bias && (cast<RankedTensorType>(bias.getType()).getShape() !=
-               ArrayRef<int64_t>{wType.getDimSize(0)}))
-    return fail(checkpoint_.path() + ": tensor '" + prefix + ".bias' has " +
-                shapeOf(bias) + ", expected [" +
-                std::to_string(wType.getDimSize(0)) + "]");
+  if (failed(checkBias(prefix, bias, wType.getDimSize(0))))
+    return failure();
   return Value(mlir::kiln::Conv2dOp::create(
       builder_, loc_, x, w, bias,
       builder_.getDenseI64ArrayAttr({stride, stride}),

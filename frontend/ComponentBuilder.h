@@ -127,6 +127,9 @@ public:
   mlir::LogicalResult fail(const llvm::Twine &message);
 
 private:
+  /// An optional bias must be a vector of `outFeatures`.
+  mlir::LogicalResult checkBias(const std::string &prefix, mlir::Value bias,
+                                int64_t outFeatures);
   mlir::FailureOr<std::pair<mlir::Value, mlir::Value>>
   affine(const std::string &prefix, int64_t channels);
 

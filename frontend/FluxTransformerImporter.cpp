@@ -207,8 +207,7 @@ public:
 LogicalResult importFluxTransformer(ModuleOp module,
                                     const ComponentSource &source) {
   OpBuilder b(module.getContext());
-  Location loc = FileLineColLoc::get(b.getStringAttr(source.dir + "/config.json"),
-                                     0, 0);
+  Location loc = configLocation(b.getContext(), source);
   FailureOr<FluxConfig> config = readConfig(loc, source.config);
   if (failed(config))
     return failure();
@@ -231,11 +230,8 @@ LogicalResult importFluxTransformer(ModuleOp module,
   names.push_back("img_ids");
   names.push_back("txt_ids");
 
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(b, loc, "denoise",
-                                   b.getFunctionType(inputs, {}));
-  Block *entry = func.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  auto func = createEntry(b, module, loc, "denoise", inputs);
+  Block *entry = &func.getBody().front();
   ComponentBuilder cb(b, loc, *source.checkpoint, source.name, f32);
   FluxBuilder flux(cb, *config);
   auto arg = [&](StringRef name) {
@@ -279,9 +275,7 @@ LogicalResult importFluxTransformer(ModuleOp module,
   KILN_ASSIGN_OR_FAIL(mod, flux.adaptiveProjection(temb, "norm_out.linear"));
   Value out = flux.normModulate(img, cb.chunk(mod, 1, 2), cb.chunk(mod, 0, 2));
   KILN_ASSIGN_OR_FAIL(sample, cb.linear(out, "proj_out"));
-  func::ReturnOp::create(b, loc, sample);
-  func.setFunctionType(b.getFunctionType(inputs, {sample.getType()}));
-  nameEntryInterface(func, names, {"sample"});
+  finishEntry(b, loc, func, {sample}, names, {"sample"});
   return success();
 }
 

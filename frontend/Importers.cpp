@@ -38,13 +38,31 @@ std::string supportedClassNames() {
   return names;
 }
 
-void nameEntryInterface(mlir::func::FuncOp func,
-                        llvm::ArrayRef<llvm::StringRef> inputs,
-                        llvm::ArrayRef<llvm::StringRef> outputs) {
-  mlir::Builder b(func.getContext());
-  for (auto [i, name] : llvm::enumerate(inputs))
+mlir::Location configLocation(mlir::MLIRContext *context,
+                              const ComponentSource &source) {
+  return mlir::FileLineColLoc::get(context, source.dir + "/config.json", 0, 0);
+}
+
+mlir::func::FuncOp createEntry(mlir::OpBuilder &b, mlir::ModuleOp module,
+                               mlir::Location loc, llvm::StringRef name,
+                               mlir::TypeRange inputs) {
+  b.setInsertionPointToEnd(module.getBody());
+  auto func =
+      mlir::func::FuncOp::create(b, loc, name, b.getFunctionType(inputs, {}));
+  b.setInsertionPointToStart(func.addEntryBlock());
+  return func;
+}
+
+void finishEntry(mlir::OpBuilder &b, mlir::Location loc, mlir::func::FuncOp func,
+                 mlir::ValueRange results,
+                 llvm::ArrayRef<llvm::StringRef> inputNames,
+                 llvm::ArrayRef<llvm::StringRef> outputNames) {
+  mlir::func::ReturnOp::create(b, loc, results);
+  func.setFunctionType(
+      b.getFunctionType(func.getArgumentTypes(), results.getTypes()));
+  for (auto [i, name] : llvm::enumerate(inputNames))
     func.setArgAttr(i, "kiln.input", b.getStringAttr(name));
-  for (auto [i, name] : llvm::enumerate(outputs))
+  for (auto [i, name] : llvm::enumerate(outputNames))
     func.setResultAttr(i, "kiln.output", b.getStringAttr(name));
 }
 

@@ -54,10 +54,22 @@ ImporterFn findImporter(const std::string &className);
 /// Names of the classes that have an importer, for error messages.
 std::string supportedClassNames();
 
-/// Sets the `kiln.input`/`kiln.output` names of an entry function.
-void nameEntryInterface(mlir::func::FuncOp func,
-                        llvm::ArrayRef<llvm::StringRef> inputs,
-                        llvm::ArrayRef<llvm::StringRef> outputs);
+/// Where an importer reports config problems: `<component dir>/config.json`.
+mlir::Location configLocation(mlir::MLIRContext *context,
+                              const ComponentSource &source);
+
+/// Creates entry function `name` taking `inputs`, with its entry block, and
+/// points the builder at the start of it.
+mlir::func::FuncOp createEntry(mlir::OpBuilder &b, mlir::ModuleOp module,
+                               mlir::Location loc, llvm::StringRef name,
+                               mlir::TypeRange inputs);
+
+/// Returns `results` from `func`, fixes its type, and names its interface
+/// (`kiln.input` / `kiln.output`).
+void finishEntry(mlir::OpBuilder &b, mlir::Location loc, mlir::func::FuncOp func,
+                 mlir::ValueRange results,
+                 llvm::ArrayRef<llvm::StringRef> inputNames,
+                 llvm::ArrayRef<llvm::StringRef> outputNames);
 
 } // namespace kiln::frontend
 

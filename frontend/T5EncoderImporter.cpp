@@ -162,19 +162,15 @@ public:
 LogicalResult importT5EncoderModel(ModuleOp module,
                                    const ComponentSource &source) {
   OpBuilder b(module.getContext());
-  Location loc =
-      FileLineColLoc::get(b.getStringAttr(source.dir + "/config.json"), 0, 0);
+  Location loc = configLocation(b.getContext(), source);
   FailureOr<T5Config> config = readConfig(loc, source.config);
   if (failed(config))
     return failure();
   int64_t dyn = ShapedType::kDynamic;
   Type ids = RankedTensorType::get({dyn, dyn}, b.getI64Type());
 
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(b, loc, "t5_text_encoder",
-                                   b.getFunctionType({ids}, {}));
-  Block *entry = func.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  auto func = createEntry(b, module, loc, "t5_text_encoder", {ids});
+  Block *entry = &func.getBody().front();
   ComponentBuilder cb(b, loc, *source.checkpoint, source.name, b.getF32Type());
   T5Builder t5(cb, *config, source);
   Value inputIds = entry->getArgument(0);
@@ -192,9 +188,7 @@ LogicalResult importT5EncoderModel(ModuleOp module,
   KILN_ASSIGN_OR_FAIL(
       last, cb.rmsNorm(h, "encoder.final_layer_norm", config->epsilon));
 
-  func::ReturnOp::create(b, loc, last);
-  func.setFunctionType(b.getFunctionType({ids}, {last.getType()}));
-  nameEntryInterface(func, {"input_ids"}, {"last_hidden_state"});
+  finishEntry(b, loc, func, {last}, {"input_ids"}, {"last_hidden_state"});
   return success();
 }
 
