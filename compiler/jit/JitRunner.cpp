@@ -3,6 +3,7 @@
 #include "compiler/jit/JitRunner.h"
 
 #include "compiler/conversion/Passes.h"
+#include "compiler/dispatch/Passes.h"
 #include "passes/kiln/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,18 +38,22 @@ void initializeJit(DialectRegistry &registry) {
   registerAllPasses();
   mlir::kiln::registerKilnPassesAndPipelines();
   mlir::kiln::registerKilnLoweringPasses();
+  mlir::kiln::registerKilnDispatchPasses();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 }
 
 /// The reference pipeline (on the module; parsed without a builtin.module
-/// anchor, which would nest it): every step upstream except the first two.
+/// anchor, which would nest it): upstream passes around Kiln's lowering and
+/// dispatch outlining, so the goldens also prove that outlining keeps the
+/// meaning of every component.
 static constexpr const char *kPipeline =
     "kiln-promote-weights-to-arguments,kiln-lower-to-linalg,"
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "canonicalize,cse,convert-linalg-to-loops,expand-strided-metadata,"
+    "canonicalize,cse,kiln-outline-dispatches,"
+    "convert-linalg-to-loops,expand-strided-metadata,"
     "lower-affine,convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,"
     "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts";
