@@ -3,7 +3,10 @@
 #ifndef KILN_COMPILER_DISPATCH_PASSES_H
 #define KILN_COMPILER_DISPATCH_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::kiln {

@@ -48,4 +48,33 @@ def OutlineDispatchesPass : Pass<"kiln-outline-dispatches", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def DistributeWorkgroupsPass
+    : Pass<"kiln-distribute-workgroups", "mlir::ModuleOp"> {
+  let summary = "Splits each kernel's outermost parallel loop over workgroups";
+  let description = [{
+    Gives every `kiln.dispatch` function two trailing index arguments,
+    `workgroup_id` and `workgroup_count`, and turns its compute op into loops
+    (`scf.parallel` for parallel dimensions, `scf.for` for reductions) whose
+    outermost parallel dimension is cut into `workgroup_count` contiguous
+    blocks; workgroup `workgroup_id` runs its block. Any count works, so the
+    runtime picks one for its threads. A kernel without a parallel dimension
+    runs in workgroup 0 only. `memref.copy` becomes `linalg.copy` first.
+
+    Each kernel gets `kiln.workgroup_extent = [binding, dim]`: the
+    kernel argument and dimension whose size is the distributed loop's trip
+    count, so the host program can state a useful workgroup count (absent:
+    a count of 1).
+
+    Host calls run every workgroup in a loop, `host-workgroups` of them
+    (default 1), so the module stays a runnable sequential program: the JIT
+    tests run it with an awkward count to check the block split.
+  }];
+  let options = [
+    Option<"hostWorkgroups", "host-workgroups", "int64_t", /*default=*/"1",
+           "Workgroups each host call runs in sequence">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_COMPILER_DISPATCH_PASSES_TD

@@ -44,15 +44,17 @@ void initializeJit(DialectRegistry &registry) {
 }
 
 /// The reference pipeline (on the module; parsed without a builtin.module
-/// anchor, which would nest it): upstream passes around Kiln's lowering and
-/// dispatch outlining, so the goldens also prove that outlining keeps the
-/// meaning of every component.
+/// anchor, which would nest it): upstream passes around Kiln's lowering,
+/// dispatch outlining and workgroup distribution, so the goldens also prove
+/// that those keep the meaning of every component. Three workgroups per
+/// dispatch (run in sequence) make the block split uneven on purpose.
 static constexpr const char *kPipeline =
     "kiln-promote-weights-to-arguments,kiln-lower-to-linalg,"
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,cse,kiln-outline-dispatches,"
+    "kiln-distribute-workgroups{host-workgroups=3},"
     "convert-linalg-to-loops,expand-strided-metadata,"
     "lower-affine,convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,"
     "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
