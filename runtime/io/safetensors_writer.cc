@@ -1,18 +1,12 @@
 #include "runtime/io/safetensors_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <filesystem>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "runtime/base/errno_status.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/io/atomic_file.h"
 #include "runtime/io/utf8.h"
 
 namespace kiln::io {
@@ -85,83 +79,6 @@ std::string BuildHeader(const std::vector<const TensorView*>& ordered,
   return text;
 }
 
-// A file created next to its destination that is removed on destruction
-// unless Commit() renamed it onto the destination.
-class TempFile {
- public:
-  static absl::StatusOr<TempFile> Create(const std::string& destination) {
-    static std::atomic<uint64_t> counter{0};
-    const std::filesystem::path dest(destination);
-    const std::filesystem::path dir =
-        dest.has_parent_path() ? dest.parent_path() : ".";
-    for (int attempt = 0;; ++attempt) {
-      std::string name =
-          (dir / absl::StrCat(".", dest.filename().string(), ".tmp-",
-                              ::getpid(), "-", counter++))
-              .string();
-      int fd =
-          ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd >= 0) return TempFile(destination, std::move(name), fd);
-      if (errno != EEXIST || attempt == 100) {
-        return ErrnoStatus(
-            errno, destination,
-            absl::StrCat("create a temporary file in ", dir.string()));
-      }
-    }
-  }
-
-  TempFile(TempFile&& other) noexcept
-      : destination_(std::move(other.destination_)),
-        path_(std::move(other.path_)),
-        fd_(std::exchange(other.fd_, -1)) {}
-  TempFile& operator=(TempFile&&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-
-  absl::Status Write(const void* data, size_t size) {
-    const char* bytes = static_cast<const char*>(data);
-    while (size > 0) {
-      ssize_t written = ::write(fd_, bytes, size);
-      if (written < 0 && errno == EINTR) continue;
-      if (written < 0) return ErrnoStatus(errno, path_, "write");
-      bytes += written;
-      size -= static_cast<size_t>(written);
-    }
-    return absl::OkStatus();
-  }
-
-  // fsync, close, rename onto the destination, fsync the directory.
-  absl::Status Commit() {
-    if (::fsync(fd_) != 0) return ErrnoStatus(errno, path_, "fsync");
-    int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) return ErrnoStatus(errno, path_, "close");
-    if (::rename(path_.c_str(), destination_.c_str()) != 0) {
-      return ErrnoStatus(errno, destination_,
-                         absl::StrCat("rename ", path_, " onto it"));
-    }
-    path_.clear();
-    const std::filesystem::path dir =
-        std::filesystem::path(destination_).parent_path();
-    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(),
-                        O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      ::fsync(dir_fd);
-      ::close(dir_fd);
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  TempFile(std::string destination, std::string path, int fd)
-      : destination_(std::move(destination)), path_(std::move(path)), fd_(fd) {}
-
-  std::string destination_;
-  std::string path_;  // empty once renamed
-  int fd_;
-};
-
 }  // namespace
 
 absl::Status WriteSafetensors(
@@ -182,7 +99,7 @@ absl::Status WriteSafetensors(
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
 
-  KILN_ASSIGN_OR_RETURN(TempFile file, TempFile::Create(path));
+  KILN_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
   KILN_RETURN_IF_ERROR(file.Write(length, sizeof(length)));
   KILN_RETURN_IF_ERROR(file.Write(header.data(), header.size()));
   for (const TensorView* tensor : ordered)
