@@ -8,6 +8,7 @@
 
 #include "compiler/conversion/Passes.h"
 #include "compiler/dispatch/Passes.h"
+#include "compiler/target/cpu/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/kiln/Passes.h"
 
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
   mlir::kiln::registerKilnPassesAndPipelines();
   mlir::kiln::registerKilnLoweringPasses();
   mlir::kiln::registerKilnDispatchPasses();
+  mlir::kiln::registerCpuTargetPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }
