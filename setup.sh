@@ -25,7 +25,7 @@ done
 # Debian packages the build and tests need. libMLIR.so, mlir-tblgen, lit and
 # FileCheck come from the LLVM/MLIR 22 packages.
 packages=(
-  cmake ninja-build g++ ccache
+  cmake ninja-build g++ ccache lld
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libabsl-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler

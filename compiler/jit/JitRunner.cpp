@@ -2,8 +2,7 @@
 
 #include "compiler/jit/JitRunner.h"
 
-#include "compiler/conversion/Passes.h"
-#include "compiler/dispatch/Passes.h"
+#include "compiler/pipeline/Pipelines.h"
 #include "passes/kiln/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,30 +34,21 @@ void initializeJit(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
-  registerAllPasses();
-  mlir::kiln::registerKilnPassesAndPipelines();
-  mlir::kiln::registerKilnLoweringPasses();
-  mlir::kiln::registerKilnDispatchPasses();
+  mlir::kiln::registerKilnPipelinePasses();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 }
 
-/// The reference pipeline (on the module; parsed without a builtin.module
-/// anchor, which would nest it): upstream passes around Kiln's lowering,
-/// dispatch outlining and workgroup distribution, so the goldens also prove
-/// that those keep the meaning of every component. Three workgroups per
-/// dispatch (run in sequence) make the block split uneven on purpose.
-static constexpr const char *kPipeline =
-    "kiln-promote-weights-to-arguments,kiln-lower-to-linalg,"
-    "canonicalize,cse,"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "canonicalize,cse,kiln-outline-dispatches,"
-    "kiln-distribute-workgroups{host-workgroups=3},"
-    "convert-linalg-to-loops,expand-strided-metadata,"
-    "lower-affine,convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,"
-    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts";
+/// After Kiln's stages (compiler/pipeline), plain upstream lowering of the
+/// host program and kernels to LLVM. Three workgroups per dispatch (run in
+/// sequence by the host program) make the block split uneven on purpose, so
+/// the goldens also check dispatch formation.
+static constexpr int64_t kJitWorkgroups = 3;
+static constexpr const char *kLlvmLowering =
+    "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+    "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
+    "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+    "convert-func-to-llvm,reconcile-unrealized-casts";
 
 static FailureOr<HostTensor::Kind> kindOf(Location loc, Type type) {
   Type elem = cast<ShapedType>(type).getElementType();
@@ -130,7 +120,9 @@ JitRunner::compile(OwningOpRef<ModuleOp> module) {
     return failure();
 
   PassManager pm(ctx);
-  if (failed(parsePassPipeline(kPipeline, pm, llvm::errs())) ||
+  mlir::kiln::addKilnToLinalgPasses(pm);
+  mlir::kiln::addDispatchFormationPasses(pm, kJitWorkgroups);
+  if (failed(parsePassPipeline(kLlvmLowering, pm, llvm::errs())) ||
       failed(pm.run(*module)))
     return failure();
 

@@ -100,7 +100,9 @@ static bool toHost(const kiln::io::TensorView &view, HostTensor::Kind kind,
 static double relativeError(const HostTensor &out, const HostTensor &ref) {
   double num = 0, den = 0;
   for (size_t i = 0; i < ref.f32.size(); ++i) {
-    num = std::max(num, double(std::fabs(out.f32[i] - ref.f32[i])));
+    double diff = std::fabs(double(out.f32[i]) - double(ref.f32[i]));
+    if (!(diff <= num))  // NaN must win, not be dropped by max
+      num = diff;
     den = std::max(den, double(std::fabs(ref.f32[i])));
   }
   if (std::isnan(num))

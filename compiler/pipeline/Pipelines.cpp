@@ -1,0 +1,46 @@
+//===- Pipelines.cpp - The compiler's pass pipelines ----------------------===//
+
+#include "compiler/pipeline/Pipelines.h"
+
+#include "compiler/conversion/Passes.h"
+#include "compiler/dispatch/Passes.h"
+#include "compiler/target/cpu/Passes.h"
+#include "passes/kiln/Passes.h"
+
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace mlir::kiln {
+
+void addKilnToLinalgPasses(OpPassManager &pm) {
+  pm.addPass(createPromoteWeightsToArgumentsPass());
+  pm.addPass(createLowerKilnToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createOutlineDispatchesPass());
+  DistributeWorkgroupsPassOptions distribute;
+  distribute.hostWorkgroups = hostWorkgroups;
+  pm.addPass(createDistributeWorkgroupsPass(distribute));
+}
+
+void registerKilnPipelinePasses() {
+  registerAllPasses();
+  registerKilnPassesAndPipelines();
+  registerKilnLoweringPasses();
+  registerKilnDispatchPasses();
+  registerCpuTargetPasses();
+}
+
+} // namespace mlir::kiln

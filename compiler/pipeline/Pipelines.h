@@ -1,0 +1,31 @@
+//===- Pipelines.h - The compiler's pass pipelines --------------*- C++ -*-===//
+//
+// One definition of each stage, shared by kiln-compile, the JIT test runner
+// and the tests, so that what the goldens check is what ships.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_PIPELINE_PIPELINES_H
+#define KILN_COMPILER_PIPELINE_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+#include <cstdint>
+
+namespace mlir::kiln {
+
+/// kiln IR with named weights -> linalg on tensors, weights promoted to
+/// tagged arguments.
+void addKilnToLinalgPasses(OpPassManager &pm);
+
+/// linalg on tensors -> a bufferized host program calling one kernel per
+/// compute op, each kernel split over workgroups (`hostWorkgroups` of them
+/// run in sequence when the host program itself is executed).
+void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups = 1);
+
+/// Registers every pass Kiln's pipelines use (Kiln's and upstream).
+void registerKilnPipelinePasses();
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_PIPELINE_PIPELINES_H

@@ -1,0 +1,48 @@
+//===- CpuCodegen.h - Kernels to an x86-64 shared object --------*- C++ -*-===//
+//
+// The back half of the CPU target: takes the outlined, distributed kernels
+// (kiln.dispatch functions on memrefs), lowers them to LLVM, exports each
+// with the runtime's kernel ABI (runtime/hal/kernel_abi.h), compiles them for
+// the chosen x86-64 level and links one ELF shared object with ld.lld.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_TARGET_CPU_CPUCODEGEN_H
+#define KILN_COMPILER_TARGET_CPU_CPUCODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::kiln {
+
+/// An x86-64 level the CPU target generates code for.
+struct CpuTarget {
+  std::string name;      // "cpu-x86_64-avx2"
+  std::string llvmCpu;   // "x86-64-v3"
+  std::vector<std::string> features;  // what the runtime must check
+};
+
+/// The target called `name`: cpu-x86_64 (baseline SSE2), cpu-x86_64-avx2
+/// (x86-64-v3) or cpu-x86_64-avx512 (x86-64-v4); failure for another name.
+FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name);
+
+/// The names lookupCpuTarget accepts, for --help and errors.
+std::string cpuTargetNames();
+
+/// The compiled kernels of a module.
+struct CpuExecutableCode {
+  std::vector<uint8_t> sharedObject;
+  std::vector<std::string> kernels;  // exported ABI symbols, in module order
+};
+
+/// Compiles every kiln.dispatch function of `module` (which it consumes;
+/// other functions are dropped) into a shared object. Errors are emitted on
+/// the module.
+FailureOr<CpuExecutableCode> compileCpuKernels(ModuleOp module,
+                                               const CpuTarget &target);
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_TARGET_CPU_CPUCODEGEN_H
