@@ -28,8 +28,11 @@
 
 namespace cl = llvm::cl;
 
+static cl::OptionCategory kilnCategory("kiln-compile options");
+
 static cl::opt<std::string> modelDir(cl::Positional, cl::Required,
-                                     cl::desc("<diffusers model folder>"));
+                                     cl::desc("<diffusers model folder>"),
+                                     cl::cat(kilnCategory));
 
 enum class Emit { Kiln, Linalg, Dispatches, CpuSharedObject };
 static cl::opt<Emit> emit(
@@ -40,28 +43,33 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Dispatches, "dispatches",
                           "the host program and its kernels (memrefs)"),
                clEnumValN(Emit::CpuSharedObject, "cpu-so",
-                          "the kernels as an x86-64 shared object (needs -o)")));
+                          "the kernels as an x86-64 shared object (needs -o)")),
+    cl::cat(kilnCategory));
 
 static cl::opt<std::string> target(
     "target",
     cl::desc("Code generation target: cpu-x86_64, cpu-x86_64-avx2 or "
              "cpu-x86_64-avx512"),
-    cl::init("cpu-x86_64-avx2"));
+    cl::init("cpu-x86_64-avx2"), cl::cat(kilnCategory));
 
 static cl::list<std::string>
     components("component",
                cl::desc("Import only this component folder (repeatable), e.g. "
-                        "--component=transformer"));
+                        "--component=transformer"),
+               cl::cat(kilnCategory));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for "
                                                      "stdout)"),
-                                       cl::value_desc("file"), cl::init("-"));
+                                       cl::value_desc("file"), cl::init("-"),
+                                       cl::cat(kilnCategory));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(kilnCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "kiln-compile: import a FLUX-family diffusers model into Kiln's IR\n");
+      "kiln-compile: import a FLUX-family diffusers model and compile it "
+      "(kiln IR, linalg, dispatches, CPU kernels)\n");
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

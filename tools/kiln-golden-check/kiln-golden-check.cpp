@@ -27,13 +27,16 @@
 namespace cl = llvm::cl;
 using kiln::jit::HostTensor;
 
+static cl::OptionCategory checkCategory("kiln-golden-check options");
 static cl::opt<std::string> modelDir(cl::Positional, cl::Required,
-                                     cl::desc("<diffusers model folder>"));
+                                     cl::desc("<diffusers model folder>"),
+                                     cl::cat(checkCategory));
 static cl::list<std::string> caseFiles(cl::Positional, cl::OneOrMore,
-                                       cl::desc("<case.safetensors>..."));
+                                       cl::desc("<case.safetensors>..."),
+                                       cl::cat(checkCategory));
 static cl::opt<double> rtol("rtol",
                             cl::desc("Largest allowed max|out-ref|/max|ref|"),
-                            cl::init(1e-4));
+                            cl::init(1e-4), cl::cat(checkCategory));
 
 /// bf16 -> f32 is a shift; f16 -> f32 via the exponent rebias.
 static float halfToFloat(uint16_t h) {
@@ -196,6 +199,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::DialectRegistry registry;
   kiln::jit::initializeJit(registry);
+  cl::HideUnrelatedOptions(checkCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-golden-check: run Kiln's reference "
                               "lowering on golden cases and compare\n");
