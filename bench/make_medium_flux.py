@@ -23,10 +23,10 @@ transformer case in the convention of test/goldens/README.md ("Case files"): a
 tokens, batch 1, with the reference output `out.sample` from the reloaded
 checkpoint.
 
-The weights are never committed (build/ is ignored). The script reuses
-test/goldens/make_goldens.py's seeding, packing, position-id and safetensors-writing
-helpers and its weight distribution (matrices N(0, 1/fan_in), biases N(0, 0.02),
-norm scales N(1, 0.1)), with seed offsets of its own.
+The weights are never committed (build/ is ignored). The script reuses the golden
+generator's (test/goldens/generator/) seeding, packing, position-id and
+safetensors-writing helpers and its transformer weight redraw (matrices
+N(0, 1/fan_in), biases N(0, 0.02), norm scales N(1, 0.1)), with seed offsets of its own.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test" / "goldens"))
 
-import make_goldens as mg  # noqa: E402  (sets HF offline env vars, imports torch)
-import numpy as np  # noqa: E402
+# generator.common sets the HF offline env vars before torch/diffusers are imported.
+from generator.common import LATENT_CHANNELS, PATCH, gen, seed  # noqa: E402
+from generator.models_tiny import redraw_transformer_weights  # noqa: E402
+from generator.packing import image_ids, pack_latents  # noqa: E402
+from generator.st_writer import save_safetensors  # noqa: E402
 import torch  # noqa: E402
 
 # ----------------------------------------------------------------------------
@@ -54,7 +57,7 @@ import torch  # noqa: E402
 # ----------------------------------------------------------------------------
 MEDIUM_CONFIG = dict(
     patch_size=1,
-    in_channels=mg.LATENT_CHANNELS * mg.PATCH * mg.PATCH,  # 64
+    in_channels=LATENT_CHANNELS * PATCH * PATCH,  # 64
     out_channels=None,  # = in_channels
     num_layers=2,  # double-stream blocks
     num_single_layers=4,  # single-stream blocks
@@ -73,7 +76,7 @@ TIMESTEP = 0.75  # sigma, as the pipelines pass it (the model multiplies by 1000
 GUIDANCE = 3.5  # unscaled guidance scale
 CASE_NAME = "t2i_32x32"
 
-# Seed offsets distinct from make_goldens.py's (1..10 for models, gen(100+k) for cases).
+# Seed offsets distinct from the goldens' (1..10 for models, gen(100+k) for cases).
 SEED_MODEL = 500
 SEED_WEIGHTS = 501
 GEN_CASE = 900
@@ -82,27 +85,19 @@ GEN_CASE = 900
 def build_model() -> torch.nn.Module:
     from diffusers import FluxTransformer2DModel
 
-    mg.seed(SEED_MODEL)
+    seed(SEED_MODEL)
     model = FluxTransformer2DModel(**MEDIUM_CONFIG)
     # Same distribution as the tiny golden checkpoint: variance-preserving matrices
     # (std 1/sqrt(fan_in) = 0.026 for fan_in 1536), small biases, norm scales near 1.
-    mg.seed(SEED_WEIGHTS)
-    with torch.no_grad():
-        for name, p in sorted(model.named_parameters()):
-            if name.endswith(".bias"):
-                p.normal_(0.0, 0.02)
-            elif p.ndim == 1:
-                p.normal_(1.0, 0.1)
-            else:
-                p.normal_(0.0, 1.0 / np.sqrt(p.shape[1]))
+    redraw_transformer_weights(model, SEED_WEIGHTS)
     return model.eval()
 
 
 def make_case() -> dict[str, torch.Tensor]:
-    g = mg.gen(GEN_CASE)
+    g = gen(GEN_CASE)
     gh, gw = GRID
     cfg = MEDIUM_CONFIG
-    hidden_states = mg.pack_latents(torch.randn(1, mg.LATENT_CHANNELS, 2 * gh, 2 * gw, generator=g))
+    hidden_states = pack_latents(torch.randn(1, LATENT_CHANNELS, 2 * gh, 2 * gw, generator=g))
     enc = torch.randn(1, S_TXT, cfg["joint_attention_dim"], generator=g)
     pooled = torch.randn(1, cfg["pooled_projection_dim"], generator=g)
     return {
@@ -111,7 +106,7 @@ def make_case() -> dict[str, torch.Tensor]:
         "in.pooled_projections": pooled,
         "in.timestep": torch.tensor([TIMESTEP], dtype=torch.float32),
         "in.guidance": torch.tensor([GUIDANCE], dtype=torch.float32),
-        "in.img_ids": mg.image_ids(gh, gw, 0),
+        "in.img_ids": image_ids(gh, gw, 0),
         "in.txt_ids": torch.zeros(S_TXT, 3),
     }
 
@@ -198,7 +193,7 @@ def main() -> int:
     del model
     print(f"saved to {out_dir} in {time.perf_counter() - t1:.1f} s")
 
-    # As in make_goldens.py, the committed reference output comes from the reloaded
+    # As in test/goldens/make_goldens.py, the committed reference output comes from the reloaded
     # checkpoint, and the reload must reproduce the in-memory model.
     model = FluxTransformer2DModel.from_pretrained(str(out_dir), subfolder="transformer",
                                                    torch_dtype=torch.float32,
@@ -233,7 +228,7 @@ def main() -> int:
         "num_image_tokens": str(tensors["in.hidden_states"].shape[1]),
     }
     case_path.parent.mkdir(parents=True, exist_ok=True)
-    mg.save_safetensors({k: v.contiguous() for k, v in tensors.items()}, case_path, meta)
+    save_safetensors({k: v.contiguous() for k, v in tensors.items()}, case_path, meta)
     for k, v in sorted(tensors.items()):
         print(f"  {k:28s} {str(v.dtype).replace('torch.', ''):8s} {list(v.shape)}")
     print(f"wrote case {case_path}")
