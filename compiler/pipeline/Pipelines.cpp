@@ -5,6 +5,7 @@
 #include "compiler/conversion/Passes.h"
 #include "compiler/dispatch/Passes.h"
 #include "compiler/target/cpu/Passes.h"
+#include "compiler/target/host/Passes.h"
 #include "passes/kiln/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
@@ -19,6 +20,7 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
   pm.addPass(createLowerKilnToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createAnnotateDimAliasesPass());
 }
 
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
@@ -41,6 +43,7 @@ void registerKilnPipelinePasses() {
   registerKilnLoweringPasses();
   registerKilnDispatchPasses();
   registerCpuTargetPasses();
+  registerHostProgramPasses();
 }
 
 } // namespace mlir::kiln

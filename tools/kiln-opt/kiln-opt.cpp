@@ -9,7 +9,7 @@
 #include "compiler/conversion/Passes.h"
 #include "compiler/dispatch/Passes.h"
 #include "compiler/target/cpu/Passes.h"
-#include "compiler/target/host/ShapeExpressions.h"
+#include "compiler/target/host/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/kiln/Passes.h"
 
@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
   mlir::kiln::registerKilnLoweringPasses();
   mlir::kiln::registerKilnDispatchPasses();
   mlir::kiln::registerCpuTargetPasses();
-  mlir::kiln::registerTestShapeExpressionsPass();
+  mlir::kiln::registerHostProgramPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

@@ -2,6 +2,8 @@
 
 #include "compiler/target/host/ShapeExpressions.h"
 
+#include "compiler/target/host/Passes.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -15,6 +17,16 @@ using ::kiln::artifact::ExprOp;
 using ::kiln::artifact::Expression;
 
 Expression ShapeExpressionBuilder::symbol(unsigned argument, int64_t dim) {
+  // Sizes that kiln-annotate-dim-aliases proved equal share one symbol.
+  if (auto aliases = host->getAttrOfType<DenseI64ArrayAttr>(kDimAliasesAttr)) {
+    ArrayRef<int64_t> quads = aliases.asArrayRef();
+    for (size_t i = 0; i + 3 < quads.size(); i += 4)
+      if (quads[i] == argument && quads[i + 1] == dim) {
+        argument = quads[i + 2];
+        dim = quads[i + 3];
+        break;
+      }
+  }
   auto key = std::make_pair(argument, dim);
   auto [it, inserted] = symbolIndex.try_emplace(key, symbolList.size());
   if (inserted)
