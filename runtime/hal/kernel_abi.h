@@ -20,6 +20,9 @@
 // are fixed when the kernel is compiled: the descriptor carries neither. The
 // runtime passes contiguous row-major views (strides[rank-1] == 1,
 // strides[d] == strides[d+1] * sizes[d+1]); see MemrefDescriptor below.
+// The executor folds a binding's byte offset into both pointers and passes
+// offset 0: a kernel whose memrefs have identity layouts (static offset 0,
+// so its code never reads word 2) sees a view at an offset correctly.
 //
 // CPU kernels
 // -----------

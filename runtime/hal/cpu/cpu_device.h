@@ -33,6 +33,15 @@ class AlignedBuffer {
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
 
+  // Gives up ownership: returns the pointer (null for an empty buffer),
+  // which the caller must free with std::free, and leaves this buffer empty.
+  uint8_t* Release() {
+    size_ = 0;
+    uint8_t* data = data_;
+    data_ = nullptr;
+    return data;
+  }
+
  private:
   friend class CpuDevice;
   AlignedBuffer(uint8_t* data, size_t size) : data_(data), size_(size) {}

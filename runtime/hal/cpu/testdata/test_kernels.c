@@ -87,6 +87,20 @@ void scale_rows(int64_t* const* bindings, int64_t workgroup_id,
   }
 }
 
+// out = {allocated, aligned, offset, size} of binding 0 (any 1-D memref),
+// as the descriptor holds them; workgroup 0 writes. Bindings: in (1-D f32),
+// out (1-D i64, at least 4 elements).
+void describe_binding(int64_t* const* bindings, int64_t workgroup_id,
+                      int64_t workgroup_count) {
+  (void)workgroup_count;
+  const int64_t* in = bindings[0];
+  const MemrefI64Rank1* out = (const MemrefI64Rank1*)bindings[1];
+  if (workgroup_id != 0) return;
+  for (int64_t i = 0; i < 4; ++i) {
+    out->aligned[out->offset + i * out->strides[0]] = in[i];
+  }
+}
+
 // out[i] = KILN_TEST_VARIANT for every i; bindings: out (1-D i64).
 void write_variant(int64_t* const* bindings, int64_t workgroup_id,
                    int64_t workgroup_count) {

@@ -1,0 +1,71 @@
+#include "runtime/api/model.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/artifact/artifact.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/executor/executor.h"
+#include "runtime/hal/cpu/cpu_device.h"
+#include "runtime/hal/cpu/thread_pool.h"
+
+namespace kiln {
+
+Model::Model() = default;
+Model::Model(Model&&) noexcept = default;
+// The executor (code, arena) goes before the device (threads) and the
+// artifact (the mapping its parameters point into), as in the destructor.
+Model& Model::operator=(Model&& other) noexcept {
+  executor_ = std::move(other.executor_);
+  device_ = std::move(other.device_);
+  artifact_ = std::move(other.artifact_);
+  return *this;
+}
+Model::~Model() = default;  // members in reverse order: executor first
+
+absl::StatusOr<Model> Model::Open(const std::string& path,
+                                  const ModelOptions& options) {
+  int num_threads = options.num_threads;
+  if (num_threads < 0 || num_threads > hal::cpu::ThreadPool::kMaxThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected a thread count from 1 to ",
+                     hal::cpu::ThreadPool::kMaxThreads,
+                     " (or 0 for the default), got ", num_threads));
+  }
+  if (num_threads == 0) {
+    absl::StatusOr<int> count = hal::cpu::DefaultThreadCount();
+    if (!count.ok()) {
+      return absl::Status(count.status().code(),
+                          absl::StrCat(path, ": ", count.status().message()));
+    }
+    num_threads = *count;
+  }
+  Model model;
+  KILN_ASSIGN_OR_RETURN(model.artifact_, artifact::Artifact::Open(path));
+  model.device_ = std::make_unique<hal::cpu::CpuDevice>(num_threads);
+  KILN_ASSIGN_OR_RETURN(
+      model.executor_,
+      executor::Executor::Create(model.artifact_.get(), model.device_.get()));
+  return model;
+}
+
+absl::StatusOr<std::map<std::string, OwnedTensor>> Model::Run(
+    const std::string& entry,
+    const std::map<std::string, HostTensorView>& inputs, RunStats* stats) {
+  return executor_->Run(entry, inputs, stats);
+}
+
+void Model::ReleaseMemory() { executor_->ReleaseArena(); }
+
+const std::string& Model::path() const { return artifact_->path(); }
+
+std::vector<std::string> Model::EntryNames() const {
+  std::vector<std::string> names;
+  for (const artifact::EntryFunction& entry : artifact_->entries())
+    names.push_back(entry.name);
+  return names;
+}
+
+int Model::num_threads() const { return device_->thread_pool().num_threads(); }
+
+}  // namespace kiln

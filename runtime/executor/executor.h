@@ -1,0 +1,164 @@
+// Runs the entry functions of a loaded .kiln artifact on the CPU device: binds
+// the dims from the inputs' shapes, evaluates the memory plan and every
+// dispatch's expressions, checks every binding against its buffer, then
+// calls the kernels in order. Programs embedding Kiln use kiln::Model
+// (runtime/api/model.h), which owns an Executor.
+//
+// One call, step by step (Executor::Run):
+//  1. Inputs: every input of the entry is given, no other; each has the
+//     spec's dtype and rank, its constant dimensions, and nbytes ==
+//     numel * element size.
+//  2. Dims: each symbolic dimension of an input spec binds its dim; a dim
+//     bound twice must get the same value, and each value must lie in the
+//     dim's compiled [min, max]. A dim no input of the entry has takes its
+//     min, unless the entry uses it (then the entry cannot run: the compiler
+//     must give it an input).
+//  3. Evaluation, before any memory is allocated or any kernel runs: the
+//     arena size, each planned buffer inside the arena, each output's size,
+//     and for every dispatch its workgroup counts (>= 0) and every binding's
+//     offset, size and shape: size == numel(shape) * element size, offset a
+//     multiple of the element size, [offset, offset + size) inside its
+//     buffer, no write to an input or a parameter. Any failure is an error
+//     naming the entry, the dispatch, the binding and the dims; no kernel
+//     has run.
+//  4. Memory: one arena for the intermediates (kept by the Executor and
+//     reused by the next call when large enough, see Run), one allocation
+//     per output, and an aligned copy of each input whose data is not
+//     64-byte aligned. Parameters are used in place (pointers into the
+//     mapped artifact).
+//  5. Dispatch, in order: each binding becomes a row-major memref descriptor
+//     whose pointers (allocated and aligned alike) are its buffer's base
+//     plus the binding's byte offset, and whose offset word is 0. Kernels
+//     compiled with identity layouts (a static offset 0, which MLIR's LLVM
+//     lowering never reads from the descriptor) and kernels with dynamic
+//     offsets both see the right elements. The kernel runs over x * y * z
+//     workgroups; a dispatch with 0 workgroups is skipped.
+#ifndef KILN_RUNTIME_EXECUTOR_EXECUTOR_H_
+#define KILN_RUNTIME_EXECUTOR_EXECUTOR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/artifact/artifact.h"
+#include "runtime/executor/tensor.h"
+#include "runtime/hal/cpu/cpu_device.h"
+#include "runtime/hal/cpu/cpu_executable.h"
+#include "runtime/hal/kernel_abi.h"
+
+namespace kiln::executor {
+
+// One dispatch of a call, as it ran.
+struct DispatchStats {
+  size_t index = 0;        // in the entry's dispatches
+  std::string kernel;      // the kernel's name
+  int64_t workgroups = 0;  // x * y * z; 0: skipped
+  double seconds = 0;      // wall time of the dispatch
+};
+
+// What a call did, for `kiln run --timing` and benchmarks.
+struct RunStats {
+  std::string entry;
+  std::vector<int64_t> dims;    // the value of each of the artifact's dims
+  uint64_t arena_bytes = 0;     // what the memory plan asked for
+  bool arena_reused = false;    // the previous call's arena served
+  double prepare_seconds = 0;   // checks, evaluation, allocation
+  double dispatch_seconds = 0;  // every dispatch, descriptors included
+  std::vector<DispatchStats> dispatches;  // one per dispatch, in order
+};
+
+// The CPU executables an artifact holds: target "cpu-x86_64" or
+// "cpu-x86_64-<variant>", format "elf-shared-object".
+bool IsCpuExecutable(const artifact::Executable& executable);
+
+class Executor {
+ public:
+  // Loads every CPU executable of `artifact`: checks the CPU features it
+  // lists (hal::cpu::CheckCpuFeatures) before loading it, loads it and
+  // resolves each of its kernels. Executables for other targets are not
+  // loaded; an entry that dispatches one fails in Run. `artifact` and
+  // `device` must outlive the Executor. Errors name the artifact and the
+  // executable: "model.kiln: executable 0 (cpu-x86_64-avx512): this CPU
+  // (...) lacks avx512f required by the compiled code; ...".
+  static absl::StatusOr<std::unique_ptr<Executor>> Create(
+      const artifact::Artifact* artifact, hal::cpu::CpuDevice* device);
+
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+  ~Executor();
+
+  // Runs entry function `entry` on `inputs` (by input name) and returns its
+  // outputs (by output name); the steps and checks are in the file comment.
+  // Errors (InvalidArgument unless said otherwise) start with the artifact's
+  // path and name the entry: an unknown entry (NotFound), missing, unknown
+  // or malformed inputs, dims that disagree or lie outside their compiled
+  // range, an expression that overflows or a binding outside its buffer,
+  // an entry that dispatches a non-CPU executable (FailedPrecondition),
+  // memory that cannot be allocated (ResourceExhausted).
+  //
+  // The arena: a call needs one arena of the size its memory plan gives for
+  // its dims. The Executor keeps the last arena and reuses it when it is at
+  // least as large as the call needs, so repeated calls of the same shape
+  // (every denoising step) allocate nothing but their outputs; a call that
+  // needs more frees it and allocates exactly its size. ReleaseArena()
+  // frees it. Calls are serialized (one arena): calling Run from several
+  // threads is safe, but they run one at a time.
+  //
+  // `stats`, when given, receives the call's timing.
+  absl::StatusOr<std::map<std::string, OwnedTensor>> Run(
+      const std::string& entry,
+      const std::map<std::string, HostTensorView>& inputs,
+      RunStats* stats = nullptr);
+
+  // Steps 1 and 2 alone: checks `inputs` against entry `entry` and returns
+  // the value of each of the artifact's dims. The same errors as Run.
+  absl::StatusOr<std::vector<int64_t>> BindDims(
+      const std::string& entry,
+      const std::map<std::string, HostTensorView>& inputs) const;
+
+  // Frees the arena kept between calls.
+  void ReleaseArena();
+  // The size of the arena kept between calls (0 when none).
+  uint64_t arena_capacity() const;
+
+  const artifact::Artifact& artifact() const { return *artifact_; }
+  hal::cpu::CpuDevice& device() const { return *device_; }
+
+ private:
+  // What Create works out once per entry.
+  struct EntryPlan {
+    const artifact::EntryFunction* entry = nullptr;
+    std::vector<hal::CpuKernelFn> kernels;  // one per dispatch
+    absl::Status runnable;  // why the entry cannot run, if it cannot
+  };
+  struct LoadedExecutable {
+    std::optional<hal::cpu::CpuExecutable> code;  // absent: not a CPU one
+    std::vector<hal::CpuKernelFn> kernels;        // as the artifact lists
+  };
+
+  Executor(const artifact::Artifact* artifact, hal::cpu::CpuDevice* device)
+      : artifact_(artifact), device_(device) {}
+  absl::Status Load();
+  absl::StatusOr<const EntryPlan*> FindPlan(const std::string& entry) const;
+  absl::StatusOr<std::vector<int64_t>> BindDims(
+      const EntryPlan& plan,
+      const std::map<std::string, HostTensorView>& inputs) const;
+
+  const artifact::Artifact* artifact_;
+  hal::cpu::CpuDevice* device_;
+  std::vector<LoadedExecutable> executables_;
+  std::vector<EntryPlan> plans_;  // as artifact_->entries()
+
+  mutable std::mutex run_mutex_;  // one Run at a time; guards arena_
+  hal::cpu::AlignedBuffer arena_;
+};
+
+}  // namespace kiln::executor
+
+#endif  // KILN_RUNTIME_EXECUTOR_EXECUTOR_H_

@@ -1,0 +1,606 @@
+// kiln: the command-line runtime. `kiln inspect` describes a compiled model,
+// `kiln run` runs one of its entry functions on tensors from a safetensors
+// file. Links the runtime only: no MLIR, no LLVM (a ctest checks).
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "runtime/api/model.h"
+#include "runtime/artifact/artifact.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/executor/executor.h"
+#include "runtime/hal/cpu/cpu_features.h"
+#include "runtime/hal/cpu/thread_pool.h"
+#include "runtime/io/safetensors.h"
+#include "runtime/io/safetensors_writer.h"
+
+namespace kiln::cli {
+namespace {
+
+using artifact::Artifact;
+using artifact::Binding;
+using artifact::Dim;
+using artifact::Dispatch;
+using artifact::EntryFunction;
+using artifact::Expression;
+using artifact::ExpressionEvaluator;
+using artifact::ShapeDim;
+using artifact::TensorSpec;
+
+// Exit statuses, as every command's help states.
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+
+constexpr char kUsageText[] =
+    R"(Usage: kiln <command> [arguments]
+
+Runs models that kiln-compile compiled (.kiln artifacts) on the CPU.
+
+Commands:
+  inspect   describe a model: dims, entry functions, parameters, executables
+  run       run one entry function on tensors from a safetensors file
+
+Run 'kiln <command> --help' for the arguments of a command.
+Exit status: 0 on success, 1 when the command failed (one line on stderr
+says why), 2 for a usage error.
+)";
+
+constexpr char kInspectHelp[] =
+    R"(Usage: kiln inspect MODEL.kiln [--dims NAME=VALUE,...] [--dispatches]
+
+Prints what MODEL.kiln holds: its producer, format version and model name;
+the dims with their compiled ranges; each entry function's inputs and
+outputs (dtype and shape, a dynamic dimension as its dim's name and range),
+its dispatches and the kernels they run, and its arena size evaluated for
+the dims; the parameters (count and bytes by dtype); the executables
+(target, format, CPU features, kernel count, code bytes, and whether this
+CPU can run them); the metadata blobs. Verifies the file; loads no code.
+
+Options:
+  --dims NAME=VALUE,...  evaluate sizes for these dim values, each within its
+                         compiled range; a dim not given takes its maximum
+  --dispatches           list every dispatch too: its kernel, workgroup
+                         counts and bindings, expressions and their values
+                         for the dims
+  -h, --help             print this help
+
+Exit status: 0 on success, 1 for an unreadable or corrupt model or dims
+outside their range (or an expression that cannot be evaluated for them),
+2 for a usage error.
+)";
+
+constexpr char kRunHelp[] =
+    R"(Usage: kiln run MODEL.kiln ENTRY --inputs IN.safetensors
+                --outputs OUT.safetensors [--threads N] [--timing]
+
+Runs entry function ENTRY of MODEL.kiln on the CPU. Each dynamic dimension
+takes its value from the inputs' shapes (the same in every input that has
+it, within its compiled range).
+
+Options:
+  --inputs PATH    the inputs: input NAME is the tensor named 'in.NAME' (as
+                   in Kiln's golden cases); tensors without the 'in.'
+                   prefix are ignored, and every input must be there
+  --outputs PATH   where to write the outputs, output NAME as the tensor
+                   'out.NAME'. Written atomically once the run has
+                   succeeded: on any error no file is created and an
+                   existing file is left as it was
+  --threads N      threads to run the kernels on, 1 to 4096 (default:
+                   $KILN_NUM_THREADS, else one per CPU)
+  --timing         print each dispatch's time to stderr
+  -h, --help       print this help
+
+Exit status: 0 on success, 1 when the run failed (one line on stderr says
+why), 2 for a usage error.
+)";
+
+// "16.1 KiB" (bytes below 1 KiB as "512 bytes").
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return absl::StrCat(bytes, " bytes");
+  double value = static_cast<double>(bytes);
+  int unit = -1;
+  while (value >= 1024 && unit < 5) {
+    value /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", value, units[unit]);
+}
+
+// `name` padded with spaces to `width` characters.
+std::string Pad(const std::string& name, size_t width) {
+  return name.size() >= width ? name
+                              : name + std::string(width - name.size(), ' ');
+}
+
+// The longest name of `items`.
+template <typename T>
+size_t Widest(const std::vector<T>& items) {
+  size_t width = 0;
+  for (const T& item : items) width = std::max(width, item.name.size());
+  return width;
+}
+
+// A status as one line.
+std::string OneLine(const absl::Status& status) {
+  return absl::StrReplaceAll(status.message(), {{"\n", " "}, {"\r", " "}});
+}
+
+// Arguments of a command: positionals and --options, with "--name value"
+// and "--name=value" alike.
+struct Arguments {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;  // --name value
+  std::set<std::string> flags;                // --name
+  bool help = false;
+};
+
+// Parses `args` given the options that take a value and the flags.
+absl::StatusOr<Arguments> Parse(const std::vector<std::string>& args,
+                                const std::set<std::string>& valued,
+                                const std::set<std::string>& flags) {
+  Arguments out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      out.help = true;
+      continue;
+    }
+    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (valued.count(name)) {
+      if (!value.has_value()) {
+        if (i + 1 >= args.size()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", name, " needs a value"));
+        }
+        value = args[++i];
+      }
+      if (out.values.count(name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " is given twice"));
+      }
+      out.values[name] = *value;
+    } else if (flags.count(name)) {
+      if (value.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " takes no value"));
+      }
+      out.flags.insert(name);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option '", arg, "'"));
+    }
+  }
+  return out;
+}
+
+int UsageError(const std::string& command, const std::string& message) {
+  std::cerr << "kiln " << command << ": " << message << " (see 'kiln "
+            << command << " --help')\n";
+  return kUsage;
+}
+
+int Failed(const std::string& command, const absl::Status& status) {
+  std::cerr << "kiln " << command << ": " << OneLine(status) << "\n";
+  return kFailed;
+}
+
+// ---- kiln inspect
+
+// "batch 1..4" for a symbolic dim, "3" for a constant.
+std::string ShapeWithRanges(const TensorSpec& spec,
+                            const std::vector<Dim>& dims) {
+  std::vector<std::string> parts;
+  for (const ShapeDim& d : spec.shape) {
+    if (!d.is_symbolic()) {
+      parts.push_back(absl::StrCat(d.value));
+      continue;
+    }
+    const Dim& dim = dims[d.dim];
+    parts.push_back(absl::StrCat(dim.name, " ", dim.min, "..", dim.max));
+  }
+  return absl::StrCat(io::DTypeName(spec.dtype), " [",
+                      absl::StrJoin(parts, ", "), "]");
+}
+
+// Parses "batch=2,tokens=7" into values for the artifact's dims, the others
+// at their maximum.
+absl::StatusOr<std::vector<int64_t>> ParseDims(const Artifact& artifact,
+                                               const std::string& text) {
+  std::vector<int64_t> values;
+  for (const Dim& dim : artifact.dims()) values.push_back(dim.max);
+  if (text.empty()) return values;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
+    const std::optional<size_t> index = artifact.FindDim(kv.first);
+    if (!index.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--dims: ", artifact.path(), " has no dim '", kv.first,
+          "' (its dims: ", absl::StrJoin(artifact.DimNames(), ", "), ")"));
+    }
+    int64_t value = 0;
+    if (item.find('=') == absl::string_view::npos ||
+        !absl::SimpleAtoi(kv.second, &value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--dims: expected NAME=INTEGER, got '", item, "'"));
+    }
+    const Dim& dim = artifact.dims()[*index];
+    if (value < dim.min || value > dim.max) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--dims: ", dim.name, "=", value, " is outside the compiled range [",
+          dim.min, ", ", dim.max, "]"));
+    }
+    values[*index] = value;
+  }
+  return values;
+}
+
+// "expr = value" for the dims, or "expr = <error>".
+std::string Evaluated(const Expression& expr, const ExpressionEvaluator& eval,
+                      const std::vector<std::string>& names, int* errors) {
+  const std::string text = expr.ToString(names);
+  absl::StatusOr<int64_t> value = eval.Evaluate(expr);
+  if (!value.ok()) {
+    ++*errors;
+    return absl::StrCat(text, " = <", OneLine(value.status()), ">");
+  }
+  if (expr.code().size() == 1 &&
+      expr.code()[0].op == artifact::ExprOp::kPushConst) {
+    return text;
+  }
+  return absl::StrCat(text, " = ", *value);
+}
+
+void PrintDispatches(const Artifact& artifact, const EntryFunction& entry,
+                     const ExpressionEvaluator& eval, int* errors) {
+  const std::vector<std::string> names = artifact.DimNames();
+  for (size_t k = 0; k < entry.dispatches.size(); ++k) {
+    const Dispatch& d = entry.dispatches[k];
+    std::cout << "      " << k << "  " << d.kernel << " (executable "
+              << d.executable << "), workgroups "
+              << Evaluated(d.workgroup_count[0], eval, names, errors) << " x "
+              << Evaluated(d.workgroup_count[1], eval, names, errors) << " x "
+              << Evaluated(d.workgroup_count[2], eval, names, errors) << "\n";
+    for (size_t j = 0; j < d.bindings.size(); ++j) {
+      const Binding& b = d.bindings[j];
+      std::string buffer;
+      switch (b.kind) {
+        case artifact::BufferKind::kInput:
+          buffer = entry.inputs[b.index].name;
+          break;
+        case artifact::BufferKind::kOutput:
+          buffer = entry.outputs[b.index].name;
+          break;
+        case artifact::BufferKind::kParameter:
+          buffer = artifact.parameters()[b.index].name;
+          break;
+        case artifact::BufferKind::kIntermediate:
+          buffer = entry.memory_plan.buffers[b.index].name;
+          break;
+      }
+      std::vector<std::string> shape;
+      for (const Expression& e : b.shape)
+        shape.push_back(Evaluated(e, eval, names, errors));
+      std::cout << "          " << j << "  " << BufferKindName(b.kind) << " '"
+                << buffer << "' " << AccessName(b.access) << " "
+                << io::DTypeName(b.dtype) << " [" << absl::StrJoin(shape, ", ")
+                << "] at byte " << Evaluated(b.offset, eval, names, errors)
+                << ", " << Evaluated(b.size, eval, names, errors) << " bytes\n";
+    }
+  }
+}
+
+int Inspect(const std::vector<std::string>& args) {
+  absl::StatusOr<Arguments> parsed = Parse(args, {"dims"}, {"dispatches"});
+  if (!parsed.ok()) return UsageError("inspect", OneLine(parsed.status()));
+  if (parsed->help) {
+    std::cout << kInspectHelp;
+    return kOk;
+  }
+  if (parsed->positional.size() != 1) {
+    return UsageError("inspect", parsed->positional.empty()
+                                     ? "expected a model file"
+                                     : "expected one model file");
+  }
+  absl::StatusOr<std::unique_ptr<Artifact>> opened =
+      Artifact::Open(parsed->positional[0]);
+  if (!opened.ok()) return Failed("inspect", opened.status());
+  const Artifact& a = **opened;
+  const auto dims_arg = parsed->values.find("dims");
+  absl::StatusOr<std::vector<int64_t>> values =
+      ParseDims(a, dims_arg == parsed->values.end() ? "" : dims_arg->second);
+  if (!values.ok()) return Failed("inspect", values.status());
+  absl::StatusOr<ExpressionEvaluator> eval =
+      ExpressionEvaluator::Bind(a.dims(), *values);
+  if (!eval.ok()) return Failed("inspect", eval.status());
+  const std::vector<std::string> names = a.DimNames();
+  std::vector<std::string> dim_values;
+  for (size_t i = 0; i < a.dims().size(); ++i)
+    dim_values.push_back(absl::StrCat(names[i], "=", (*values)[i]));
+  const std::string for_dims =
+      dim_values.empty()
+          ? ""
+          : absl::StrCat(" for ", absl::StrJoin(dim_values, ", "));
+  int errors = 0;
+
+  std::cout << a.path() << "\n"
+            << "  model     " << a.model_name() << "\n"
+            << "  producer  " << a.producer() << "\n"
+            << "  format    "
+            << artifact::FormatVersionString(a.format_version()) << "\n";
+
+  std::cout << "\ndims (" << a.dims().size() << ")\n";
+  std::vector<std::string> ranges;
+  size_t range_width = 0;
+  for (const Dim& dim : a.dims()) {
+    ranges.push_back(absl::StrCat(dim.min, "..", dim.max));
+    range_width = std::max(range_width, ranges.back().size());
+  }
+  for (size_t i = 0; i < a.dims().size(); ++i) {
+    std::cout << "  " << Pad(a.dims()[i].name, Widest(a.dims())) << "  "
+              << Pad(ranges[i], range_width) << "  = " << (*values)[i] << "\n";
+  }
+
+  std::cout << "\nentries (" << a.entries().size() << ")\n";
+  for (const EntryFunction& entry : a.entries()) {
+    const size_t width = std::max(Widest(entry.inputs), Widest(entry.outputs));
+    std::cout << "  " << entry.name << "\n    inputs\n";
+    for (const TensorSpec& spec : entry.inputs)
+      std::cout << "      " << Pad(spec.name, width) << "  "
+                << ShapeWithRanges(spec, a.dims()) << "\n";
+    std::cout << "    outputs\n";
+    for (const TensorSpec& spec : entry.outputs)
+      std::cout << "      " << Pad(spec.name, width) << "  "
+                << ShapeWithRanges(spec, a.dims()) << "\n";
+    // Kernels in order of first use, with their dispatch counts.
+    std::vector<std::string> order;
+    std::map<std::string, int> counts;
+    for (const Dispatch& d : entry.dispatches) {
+      if (counts[d.kernel]++ == 0) order.push_back(d.kernel);
+    }
+    std::vector<std::string> kernels;
+    constexpr size_t kShown = 8;
+    for (size_t i = 0; i < order.size() && i < kShown; ++i)
+      kernels.push_back(absl::StrCat(order[i], " x", counts[order[i]]));
+    if (order.size() > kShown)
+      kernels.push_back(absl::StrCat("... ", order.size() - kShown,
+                                     " more (--dispatches lists them)"));
+    std::cout << "    dispatches  " << entry.dispatches.size() << ", "
+              << order.size() << " kernel" << (order.size() == 1 ? "" : "s")
+              << (kernels.empty() ? "" : ": ") << absl::StrJoin(kernels, ", ")
+              << "\n";
+    absl::StatusOr<int64_t> arena =
+        eval->Evaluate(entry.memory_plan.arena_size);
+    std::cout << "    arena       ";
+    if (arena.ok()) {
+      std::cout << *arena << " bytes";
+      if (*arena >= 1024) std::cout << " (" << HumanBytes(*arena) << ")";
+    } else {
+      ++errors;
+      std::cout << "<" << OneLine(arena.status()) << ">";
+    }
+    std::cout << for_dims << ", " << entry.memory_plan.buffers.size()
+              << " planned buffer"
+              << (entry.memory_plan.buffers.size() == 1 ? "" : "s") << "\n";
+    if (parsed->flags.count("dispatches")) {
+      std::cout << "    planned buffers" << for_dims << "\n";
+      for (const artifact::PlannedBuffer& b : entry.memory_plan.buffers) {
+        std::cout << "      " << Pad(b.name, Widest(entry.memory_plan.buffers))
+                  << "  at byte " << Evaluated(b.offset, *eval, names, &errors)
+                  << ", " << Evaluated(b.size, *eval, names, &errors)
+                  << " bytes\n";
+      }
+      std::cout << "    dispatch list" << for_dims << "\n";
+      PrintDispatches(a, entry, *eval, &errors);
+    }
+  }
+
+  std::map<std::string, std::pair<int64_t, uint64_t>> by_dtype;
+  uint64_t total = 0;
+  for (const artifact::Parameter& p : a.parameters()) {
+    auto& [count, bytes] = by_dtype[io::DTypeName(p.dtype)];
+    ++count;
+    bytes += p.data.size();
+    total += p.data.size();
+  }
+  std::cout << "\nparameters  " << a.parameters().size() << ", " << total
+            << " bytes";
+  if (total >= 1024) std::cout << " (" << HumanBytes(total) << ")";
+  std::cout << "\n";
+  for (const auto& [dtype, stats] : by_dtype) {
+    std::cout << "  " << Pad(dtype, 7) << "  " << stats.first << " tensor"
+              << (stats.first == 1 ? "" : "s") << ", " << stats.second
+              << " bytes\n";
+  }
+
+  std::cout << "\nexecutables (" << a.executables().size() << ")\n";
+  for (size_t i = 0; i < a.executables().size(); ++i) {
+    const artifact::Executable& e = a.executables()[i];
+    std::string runs;
+    if (!executor::IsCpuExecutable(e)) {
+      runs = "not for the CPU device";
+    } else if (absl::Status s = hal::cpu::CheckCpuFeatures(e.cpu_features);
+               s.ok()) {
+      runs = "runs on this CPU";
+    } else {
+      runs = absl::StrCat("cannot run here: ", OneLine(s));
+    }
+    std::cout << "  " << i << "  " << e.target << ", " << e.format
+              << ", features: "
+              << (e.cpu_features.empty() ? "none"
+                                         : absl::StrJoin(e.cpu_features, " "))
+              << ", " << e.kernels.size() << " kernel"
+              << (e.kernels.size() == 1 ? "" : "s") << ", " << e.code.size()
+              << " bytes of code; " << runs << "\n";
+  }
+
+  std::cout << "\nmetadata (" << a.metadata().size() << ")\n";
+  for (const artifact::MetadataBlob& blob : a.metadata())
+    std::cout << "  " << Pad(blob.name, Widest(a.metadata())) << "  "
+              << blob.data.size() << " bytes\n";
+
+  if (errors > 0) {
+    std::cerr << "kiln inspect: " << errors
+              << " expression(s) could not be evaluated" << for_dims << "\n";
+    return kFailed;
+  }
+  return kOk;
+}
+
+// ---- kiln run
+
+constexpr char kInputPrefix[] = "in.";
+constexpr char kOutputPrefix[] = "out.";
+
+int RunCommand(const std::vector<std::string>& args) {
+  absl::StatusOr<Arguments> parsed =
+      Parse(args, {"inputs", "outputs", "threads"}, {"timing"});
+  if (!parsed.ok()) return UsageError("run", OneLine(parsed.status()));
+  if (parsed->help) {
+    std::cout << kRunHelp;
+    return kOk;
+  }
+  if (parsed->positional.size() != 2) {
+    return UsageError("run", "expected MODEL.kiln and ENTRY");
+  }
+  for (const char* required : {"inputs", "outputs"}) {
+    if (!parsed->values.count(required))
+      return UsageError("run", absl::StrCat("--", required, " is required"));
+  }
+  ModelOptions options;
+  if (auto it = parsed->values.find("threads"); it != parsed->values.end()) {
+    if (!absl::SimpleAtoi(it->second, &options.num_threads) ||
+        options.num_threads < 1 ||
+        options.num_threads > hal::cpu::ThreadPool::kMaxThreads) {
+      return UsageError("run", absl::StrCat("--threads: expected 1 to ",
+                                            hal::cpu::ThreadPool::kMaxThreads,
+                                            ", got '", it->second, "'"));
+    }
+  }
+  const std::string& model_path = parsed->positional[0];
+  const std::string& entry_name = parsed->positional[1];
+  const std::string& inputs_path = parsed->values["inputs"];
+  const std::string& outputs_path = parsed->values["outputs"];
+
+  absl::StatusOr<Model> model = Model::Open(model_path, options);
+  if (!model.ok()) return Failed("run", model.status());
+  absl::StatusOr<std::unique_ptr<io::SafetensorsFile>> file =
+      io::SafetensorsFile::Open(inputs_path);
+  if (!file.ok()) return Failed("run", file.status());
+
+  std::map<std::string, HostTensorView> inputs;
+  for (const io::TensorView& tensor : (*file)->tensors()) {
+    absl::string_view name = tensor.name;
+    if (absl::ConsumePrefix(&name, kInputPrefix))
+      inputs.emplace(std::string(name), HostTensorView::Of(tensor));
+  }
+  // A file with the inputs under their plain names: say how to name them.
+  if (const EntryFunction* entry = model->artifact().FindEntry(entry_name)) {
+    for (const TensorSpec& spec : entry->inputs) {
+      if (!inputs.count(spec.name) && (*file)->Find(spec.name) != nullptr) {
+        return Failed(
+            "run", absl::InvalidArgumentError(absl::StrCat(
+                       inputs_path, ": no tensor '", kInputPrefix, spec.name,
+                       "' for input '", spec.name, "' of entry '", entry_name,
+                       "' (the file has '", spec.name,
+                       "'; kiln run reads input NAME from tensor 'in.NAME')")));
+      }
+    }
+  }
+
+  RunStats stats;
+  const bool timing = parsed->flags.count("timing") > 0;
+  absl::StatusOr<std::map<std::string, OwnedTensor>> outputs =
+      model->Run(entry_name, inputs, &stats);
+  if (!outputs.ok()) return Failed("run", outputs.status());
+
+  std::vector<io::TensorView> views;
+  std::vector<std::string> summary;
+  for (const auto& [name, tensor] : *outputs) {
+    views.push_back(tensor.View(kOutputPrefix + name));
+    summary.push_back(absl::StrCat(kOutputPrefix, name, " ",
+                                   io::DTypeName(tensor.dtype()), " ",
+                                   io::ShapeToString(tensor.shape())));
+  }
+  absl::Status written =
+      io::WriteSafetensors(outputs_path, views,
+                           {{"kiln.entry", entry_name},
+                            {"kiln.model", model->artifact().model_name()}});
+  if (!written.ok()) return Failed("run", written);
+
+  if (timing) {
+    std::cerr << absl::StrFormat("%-6s %-40s %12s %12s\n", "#", "kernel",
+                                 "workgroups", "ms");
+    for (const executor::DispatchStats& d : stats.dispatches) {
+      std::cerr << absl::StrFormat("%-6d %-40s %12d %12.3f\n", d.index,
+                                   d.kernel, d.workgroups, d.seconds * 1e3);
+    }
+    std::cerr << absl::StrFormat(
+        "prepare %.3f ms, dispatches %.3f ms, arena %d bytes (%s), %d "
+        "threads\n",
+        stats.prepare_seconds * 1e3, stats.dispatch_seconds * 1e3,
+        stats.arena_bytes, stats.arena_reused ? "reused" : "allocated",
+        model->num_threads());
+  }
+  std::cout << "wrote " << outputs_path << ": " << absl::StrJoin(summary, ", ")
+            << absl::StrFormat(
+                   " (%.3f ms)",
+                   (stats.prepare_seconds + stats.dispatch_seconds) * 1e3)
+            << "\n";
+  return kOk;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsageText;
+    return kUsage;
+  }
+  const std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "-h" || command == "--help" || command == "help") {
+    if (!rest.empty() && rest[0] == "inspect") {
+      std::cout << kInspectHelp;
+    } else if (!rest.empty() && rest[0] == "run") {
+      std::cout << kRunHelp;
+    } else {
+      std::cout << kUsageText;
+    }
+    return kOk;
+  }
+  if (command == "inspect") return Inspect(rest);
+  if (command == "run") return RunCommand(rest);
+  std::cerr << "kiln: unknown command '" << command << "'\n\n" << kUsageText;
+  return kUsage;
+}
+
+}  // namespace
+}  // namespace kiln::cli
+
+int main(int argc, char** argv) { return kiln::cli::Main(argc, argv); }
