@@ -28,6 +28,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import torch  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+# One definition of "the transformer called on a case" for goldens and bench.
+sys.path.insert(0, str(REPO / "test" / "goldens"))
+from generator.cases_transformer import flux_forward  # noqa: E402
+
 DEFAULT_MODEL = REPO / "build" / "bench" / "medium-flux"
 DEFAULT_CASE = REPO / "build" / "bench" / "cases" / "transformer" / "t2i_32x32.safetensors"
 
@@ -208,16 +212,7 @@ def main() -> int:
 
     def step():
         with torch.inference_mode():
-            return model(
-                hidden_states=case["in.hidden_states"],
-                encoder_hidden_states=case["in.encoder_hidden_states"],
-                pooled_projections=case["in.pooled_projections"],
-                timestep=case["in.timestep"],
-                img_ids=case["in.img_ids"],
-                txt_ids=case["in.txt_ids"],
-                guidance=case["in.guidance"],
-                return_dict=False,
-            )[0]
+            return flux_forward(model, case)
 
     rss_after_load = proc_status_kb("VmRSS")
     hwm_reset = reset_peak_rss()

@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO / "test" / "goldens"))
 
 # generator.common sets the HF offline env vars before torch/diffusers are imported.
 from generator.common import LATENT_CHANNELS, PATCH, gen, seed  # noqa: E402
+from generator.cases_transformer import flux_forward  # noqa: E402
 from generator.models_tiny import redraw_transformer_weights  # noqa: E402
 from generator.packing import image_ids, pack_latents  # noqa: E402
 from generator.st_writer import save_safetensors  # noqa: E402
@@ -125,16 +126,7 @@ def forward(model, case: dict[str, torch.Tensor], stats: dict | None = None) -> 
                 hooks.append(mod.register_forward_hook(hook(name)))
     try:
         with torch.inference_mode():
-            return model(
-                hidden_states=case["in.hidden_states"],
-                encoder_hidden_states=case["in.encoder_hidden_states"],
-                pooled_projections=case["in.pooled_projections"],
-                timestep=case["in.timestep"],
-                img_ids=case["in.img_ids"],
-                txt_ids=case["in.txt_ids"],
-                guidance=case["in.guidance"],
-                return_dict=False,
-            )[0].clone()
+            return flux_forward(model, case).clone()
     finally:
         for h in hooks:
             h.remove()
