@@ -61,12 +61,17 @@ Offset<schema::Dispatch> BuildDispatch(FlatBufferBuilder& fbb,
   for (const Binding& b : dispatch.bindings) {
     const Offset<schema::Expr> offset = BuildExpr(fbb, b.offset);
     const Offset<schema::Expr> size = BuildExpr(fbb, b.size);
-    std::vector<Offset<schema::Expr>> shape;
+    std::vector<Offset<schema::Expr>> shape, strides;
     for (const Expression& dim : b.shape) shape.push_back(BuildExpr(fbb, dim));
+    for (const Expression& stride : b.strides)
+      strides.push_back(BuildExpr(fbb, stride));
+    // A contiguous binding stores no strides vector at all (as 1.0 did).
+    const auto stored_strides = strides.empty() ? 0 : fbb.CreateVector(strides);
     bindings.push_back(schema::CreateBinding(
         fbb, static_cast<schema::BufferKind>(b.kind), b.index, offset, size,
         static_cast<schema::Access>(b.access),
-        static_cast<schema::DType>(b.dtype), fbb.CreateVector(shape)));
+        static_cast<schema::DType>(b.dtype), fbb.CreateVector(shape),
+        stored_strides));
   }
   return schema::CreateDispatch(
       fbb, dispatch.executable, fbb.CreateString(dispatch.kernel),
@@ -112,8 +117,11 @@ void BuildArtifact(FlatBufferBuilder& fbb, const ArtifactContents& c,
   }
   std::vector<Offset<schema::Dim>> dims;
   for (const Dim& dim : c.dims) {
+    const Offset<String> name = fbb.CreateString(dim.name);
+    const Offset<schema::Expr> definition =
+        dim.is_derived() ? BuildExpr(fbb, dim.definition) : 0;
     dims.push_back(
-        schema::CreateDim(fbb, fbb.CreateString(dim.name), dim.min, dim.max));
+        schema::CreateDim(fbb, name, dim.min, dim.max, definition));
   }
   std::vector<Offset<schema::Executable>> executables;
   for (const Executable& exe : c.executables) {

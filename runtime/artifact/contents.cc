@@ -55,11 +55,18 @@ absl::Status CheckExpression(const std::string& where, const Expression& expr,
 absl::Status CheckDims(const std::string& path, const std::vector<Dim>& dims) {
   KILN_RETURN_IF_ERROR(CheckNames(absl::StrCat(path, ": "), "dim", dims,
                                   [](const Dim& d) { return d.name; }));
-  for (const Dim& dim : dims) {
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const Dim& dim = dims[i];
+    const std::string where = absl::StrCat(path, ": dim '", dim.name, "'");
     if (dim.min < 0 || dim.min > dim.max) {
-      return Invalid(absl::StrCat(path, ": dim '", dim.name, "'"),
-                     absl::StrCat("range [", dim.min, ", ", dim.max,
-                                  "] is not 0 <= min <= max"));
+      return Invalid(where, absl::StrCat("range [", dim.min, ", ", dim.max,
+                                         "] is not 0 <= min <= max"));
+    }
+    // Only the dims before a derived one: evaluation in order never sees an
+    // unknown value, and definitions cannot be circular.
+    if (dim.is_derived()) {
+      KILN_RETURN_IF_ERROR(CheckExpression(absl::StrCat(where, ": definition"),
+                                           dim.definition, i));
     }
   }
   return absl::OkStatus();
@@ -256,6 +263,18 @@ absl::Status CheckEntry(const std::string& path, const ArtifactContents& c,
         KILN_RETURN_IF_ERROR(
             CheckExpression(absl::StrCat(at_binding, ": shape[", d, "]"),
                             binding.shape[d], num_dims));
+      }
+      if (!binding.strides.empty() &&
+          binding.strides.size() != binding.shape.size()) {
+        return Invalid(at_binding,
+                       absl::StrCat("has ", binding.strides.size(),
+                                    " strides for ", binding.shape.size(),
+                                    " dimensions"));
+      }
+      for (size_t d = 0; d < binding.strides.size(); ++d) {
+        KILN_RETURN_IF_ERROR(
+            CheckExpression(absl::StrCat(at_binding, ": strides[", d, "]"),
+                            binding.strides[d], num_dims));
       }
     }
   }

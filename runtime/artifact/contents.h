@@ -24,7 +24,7 @@ using io::DType;
 // format_version is (major << 16) | minor. A reader accepts its own major
 // version and every minor version of it.
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 0;
+inline constexpr uint32_t kFormatMinor = 1;
 inline constexpr uint32_t kFormatVersion = (kFormatMajor << 16) | kFormatMinor;
 
 // "1.0" for 0x00010000.
@@ -110,6 +110,10 @@ struct Binding {
   Access access = Access::kRead;
   DType dtype = DType::F32;
   std::vector<Expression> shape;  // in elements
+  // Empty: a contiguous row-major view at byte `offset`. Otherwise one
+  // stride per dimension, in elements (format 1.1; see Binding in
+  // artifact.fbs for how the descriptor differs).
+  std::vector<Expression> strides;
 };
 
 // One kernel launch: kernels[kernel] of executables[executable] over

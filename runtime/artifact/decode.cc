@@ -258,6 +258,10 @@ absl::StatusOr<EntryFunction> Decoder::DecodeEntry(
         KILN_ASSIGN_OR_RETURN(Expression e, DecodeExpr(*dim, at));
         b.shape.push_back(std::move(e));
       }
+      for (const schema::Expr* dim : Tables(binding->strides())) {
+        KILN_ASSIGN_OR_RETURN(Expression e, DecodeExpr(*dim, at));
+        b.strides.push_back(std::move(e));
+      }
       d.bindings.push_back(std::move(b));
     }
     out.dispatches.push_back(std::move(d));
@@ -322,8 +326,17 @@ absl::Status Decoder::Decode(const schema::Artifact& root,
   out->model_name = Str(root.model_name());
   for (const schema::MetadataBlob* blob : Tables(root.metadata()))
     out->metadata.push_back({Str(blob->name()), Bytes(blob->data())});
-  for (const schema::Dim* dim : Tables(root.dims()))
-    out->dims.push_back({Str(dim->name()), dim->min(), dim->max()});
+  for (const schema::Dim* dim : Tables(root.dims())) {
+    Dim decoded{Str(dim->name()), dim->min(), dim->max(), {}};
+    if (dim->definition() != nullptr) {
+      KILN_ASSIGN_OR_RETURN(decoded.definition,
+                            DecodeExpr(*dim->definition(), [&] {
+                              return absl::StrCat(path_, ": dim '",
+                                                  decoded.name, "'");
+                            }));
+    }
+    out->dims.push_back(std::move(decoded));
+  }
   KILN_RETURN_IF_ERROR(DecodeExecutables(root, out));
   KILN_RETURN_IF_ERROR(DecodeParameters(root, out));
   for (const schema::EntryFunction* entry : Tables(root.entries())) {

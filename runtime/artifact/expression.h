@@ -21,13 +21,6 @@
 
 namespace kiln::artifact {
 
-// A symbolic dimension and the range the artifact was compiled for.
-struct Dim {
-  std::string name;
-  int64_t min = 0;
-  int64_t max = 0;
-};
-
 // The instructions, with the values of kiln.schema.ExprOp. Binary ops pop b,
 // then a, and push `a op b`; kFloorDiv and kCeilDiv round toward negative
 // and positive infinity.
@@ -93,6 +86,18 @@ class Expression {
 
  private:
   std::vector<ExprInstr> code_;
+};
+
+// A symbolic dimension and the range the artifact was compiled for. A
+// derived dim (format 1.1) has a definition: an expression over the dims
+// before it, evaluated once the others are bound (see Dim in artifact.fbs).
+struct Dim {
+  std::string name;
+  int64_t min = 0;
+  int64_t max = 0;
+  Expression definition;  // empty: bound by an input's shape
+
+  bool is_derived() const { return !definition.code().empty(); }
 };
 
 // Evaluates `expr` with dims[i] = dim_values[i]. Checks everything, so a

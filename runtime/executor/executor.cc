@@ -101,6 +101,8 @@ struct PreparedBinding {
   uint32_t index;
   int64_t byte_offset;  // a multiple of the element size
   std::vector<int64_t> shape;
+  std::vector<int64_t> strides;  // empty: contiguous row-major
+  int64_t element_size;
 };
 
 struct PreparedDispatch {
@@ -187,6 +189,16 @@ absl::Status Executor::Load() {
         if (d.is_symbolic()) bound[d.dim] = true;
     }
     MarkDims(entry, &used);
+    // A derived dim is known once every dim its definition reads is (those
+    // come before it, so one pass in order settles them all).
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (!dims[i].is_derived() || bound[i]) continue;
+      std::vector<bool> reads(dims.size(), false);
+      MarkDims(dims[i].definition, &reads);
+      bool all = true;
+      for (size_t j = 0; j < i; ++j) all = all && (!reads[j] || bound[j]);
+      bound[i] = all;
+    }
     for (size_t i = 0; i < dims.size() && plan.runnable.ok(); ++i) {
       if (used[i] && !bound[i]) {
         plan.runnable = absl::FailedPreconditionError(absl::StrCat(
@@ -313,10 +325,28 @@ absl::StatusOr<std::vector<int64_t>> Executor::BindDims(
                    view.nbytes, " bytes");
     }
   }
-  // Dims no input binds: the entry does not use them (Load checked), any
+  // Derived dims from their definitions, in order; dims no input binds and
+  // no definition gives: the entry does not use them (Load checked), any
   // value in range will do.
   for (size_t i = 0; i < dims.size(); ++i) {
-    if (bound_by[i] == nullptr) values[i] = dims[i].min;
+    if (!dims[i].is_derived()) {
+      if (bound_by[i] == nullptr) values[i] = dims[i].min;
+      continue;
+    }
+    absl::StatusOr<int64_t> value = artifact::EvaluateExpression(
+        dims[i].definition, absl::MakeConstSpan(values.data(), i));
+    if (!value.ok()) {
+      return error("dim '", dims[i].name, "' = ",
+                   dims[i].definition.ToString(artifact_->DimNames()), ": ",
+                   value.status().message());
+    }
+    if (bound_by[i] != nullptr && *value != values[i]) {
+      return error("dim '", dims[i].name, "' is ", values[i], " from input '",
+                   *bound_by[i], "', but its definition ",
+                   dims[i].definition.ToString(artifact_->DimNames()),
+                   " gives ", *value);
+    }
+    values[i] = *value;
   }
   return values;
 }
@@ -477,7 +507,8 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
       KILN_ASSIGN_OR_RETURN(const int64_t size, evaluate(binding.size, [&] {
                               return at_binding() + ": size";
                             }));
-      PreparedBinding view{binding.kind, binding.index, 0, {}};
+      PreparedBinding view{binding.kind, binding.index, 0, {}, {},
+                           static_cast<int64_t>(io::DTypeSize(binding.dtype))};
       int64_t view_bytes = static_cast<int64_t>(io::DTypeSize(binding.dtype));
       const int64_t element_size = view_bytes;
       for (size_t d = 0; d < binding.shape.size(); ++d) {
@@ -490,6 +521,32 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
           return error(
               at_binding(), ": the view ", io::DTypeName(binding.dtype), " ",
               io::ShapeToString(view.shape), " has 2^63 bytes or more");
+        }
+      }
+      if (!binding.strides.empty()) {
+        // A strided view spans from its first element to its last.
+        int64_t last = 0;
+        bool empty = false;
+        for (size_t d = 0; d < binding.strides.size(); ++d) {
+          KILN_ASSIGN_OR_RETURN(
+              const int64_t stride, evaluate(binding.strides[d], [&] {
+                return absl::StrCat(at_binding(), ": stride ", d);
+              }));
+          view.strides.push_back(stride);
+          empty = empty || view.shape[d] == 0;
+          int64_t step;
+          if (__builtin_mul_overflow(view.shape[d] - 1, stride, &step) ||
+              __builtin_add_overflow(last, step, &last)) {
+            return error(at_binding(), ": the strided view spans 2^63 "
+                         "elements or more");
+          }
+        }
+        if (empty) {
+          view_bytes = 0;
+        } else if (__builtin_add_overflow(last, 1, &last) ||
+                   __builtin_mul_overflow(last, element_size, &view_bytes)) {
+          return error(at_binding(), ": the strided view spans 2^63 bytes "
+                       "or more");
         }
       }
       if (view_bytes != size) {
@@ -601,11 +658,14 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
       descriptors.reserve(dispatch.bindings.size());
       for (size_t j = 0; j < dispatch.bindings.size(); ++j) {
         const PreparedBinding& binding = dispatch.bindings[j];
+        uint8_t* base = bases[static_cast<int>(binding.kind)][binding.index];
         absl::StatusOr<hal::MemrefDescriptor> descriptor =
-            hal::MemrefDescriptor::RowMajor(
-                bases[static_cast<int>(binding.kind)][binding.index] +
-                    binding.byte_offset,
-                0, binding.shape);
+            binding.strides.empty()
+                ? hal::MemrefDescriptor::RowMajor(base + binding.byte_offset,
+                                                  0, binding.shape)
+                : hal::MemrefDescriptor::Strided(
+                      base, binding.byte_offset / binding.element_size,
+                      binding.shape, binding.strides);
         if (!descriptor.ok()) {
           return error("dispatch ", k, ", binding ", j, ": ",
                        descriptor.status().message());

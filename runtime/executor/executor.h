@@ -26,13 +26,18 @@
 //     per output, and an aligned copy of each input whose data is not
 //     64-byte aligned. Parameters are used in place (pointers into the
 //     mapped artifact).
-//  5. Dispatch, in order: each binding becomes a row-major memref descriptor
-//     whose pointers (allocated and aligned alike) are its buffer's base
-//     plus the binding's byte offset, and whose offset word is 0. Kernels
-//     compiled with identity layouts (a static offset 0, which MLIR's LLVM
-//     lowering never reads from the descriptor) and kernels with dynamic
-//     offsets both see the right elements. The kernel runs over x * y * z
-//     workgroups; a dispatch with 0 workgroups is skipped.
+//  5. Dispatch, in order: a binding without strides becomes a row-major
+//     memref descriptor whose pointers (allocated and aligned alike) are its
+//     buffer's base plus the binding's byte offset, and whose offset word is
+//     0. Kernels compiled with identity layouts (a static offset 0, which
+//     MLIR's LLVM lowering never reads from the descriptor) and kernels with
+//     dynamic offsets both see the right elements. A binding with strides
+//     (what kiln-compile emits) becomes the strided descriptor its memref
+//     type describes: pointers at the buffer's base, offset word = byte
+//     offset / element size. The kernel runs over x * y * z workgroups; a
+//     dispatch with 0 workgroups is skipped.
+// Dims: a derived dim (artifact.fbs, format 1.1) takes the value of its
+// definition over the dims before it, after the inputs bound theirs.
 #ifndef KILN_RUNTIME_EXECUTOR_EXECUTOR_H_
 #define KILN_RUNTIME_EXECUTOR_EXECUTOR_H_
 

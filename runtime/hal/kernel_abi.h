@@ -19,10 +19,16 @@
 // counting in elements of the binding's type. The element type and the rank
 // are fixed when the kernel is compiled: the descriptor carries neither. The
 // runtime passes contiguous row-major views (strides[rank-1] == 1,
-// strides[d] == strides[d+1] * sizes[d+1]); see MemrefDescriptor below.
-// The executor folds a binding's byte offset into both pointers and passes
-// offset 0: a kernel whose memrefs have identity layouts (static offset 0,
-// so its code never reads word 2) sees a view at an offset correctly.
+// strides[d] == strides[d+1] * sizes[d+1]) for bindings without strides and
+// the compiler's strided views for bindings with strides (format 1.1); see
+// MemrefDescriptor below.
+// Without strides, the executor folds a binding's byte offset into both
+// pointers and passes offset 0: a kernel whose memrefs have identity layouts
+// (static offset 0, so its code never reads word 2) sees a view at an
+// offset correctly. With strides, both pointers are the buffer's base and
+// word 2 is the offset in elements, so that a kernel compiled for a static
+// layout (`strided<[16, 1], offset: 4>`, which reads neither word 2 nor the
+// strides) and one compiled for a dynamic layout both see the same elements.
 //
 // CPU kernels
 // -----------
@@ -116,6 +122,31 @@ class MemrefDescriptor {
     int64_t end;
     if (__builtin_add_overflow(offset, stride, &end)) {
       return TooLarge(offset, shape);
+    }
+    return MemrefDescriptor(std::move(words));
+  }
+
+  // A strided view: element (i0, ..., ik) at base + offset +
+  // sum(i_d * strides[d]). The caller has checked that the view lies inside
+  // its buffer (the executor does, from the artifact's size expression).
+  static absl::StatusOr<MemrefDescriptor> Strided(
+      void* base, int64_t offset, absl::Span<const int64_t> shape,
+      absl::Span<const int64_t> strides) {
+    if (offset < 0 || strides.size() != shape.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "memref descriptor: expected a non-negative offset and one stride "
+          "per dimension, got offset ",
+          offset, ", shape [", absl::StrJoin(shape, ", "), "], strides [",
+          absl::StrJoin(strides, ", "), "]"));
+    }
+    const size_t rank = shape.size();
+    std::vector<int64_t> words(3 + 2 * rank);
+    words[0] = reinterpret_cast<intptr_t>(base);
+    words[1] = reinterpret_cast<intptr_t>(base);
+    words[2] = offset;
+    for (size_t d = 0; d < rank; ++d) {
+      words[3 + d] = shape[d];
+      words[3 + rank + d] = strides[d];
     }
     return MemrefDescriptor(std::move(words));
   }
