@@ -1,13 +1,15 @@
 //===- kiln-compile.cpp - Compile a diffusers model with Kiln -------------===//
 //
-// Imports a diffusers model folder into the kiln dialect and prints it
-// (--emit=kiln), lowers it to linalg (--emit=linalg), forms the dispatches
-// (--emit=dispatches), or compiles the kernels of the CPU target into an
-// x86-64 shared object (--emit=cpu-so). The .kiln artifact (host program,
-// parameters, executables) is the next step of the CPU target.
+// Compiles a diffusers model folder into a .kiln artifact for the CPU
+// target (`kiln-compile MODEL_DIR -o model.kiln`), or prints a stage of the
+// pipeline: the imported kiln IR (--emit=kiln, the default without -o), the
+// reference lowering to linalg (--emit=linalg), the dispatch-formed host
+// program and kernels (--emit=dispatches); --emit=cpu-so writes the kernels'
+// shared object alone.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/pipeline/CompileArtifact.h"
 #include "compiler/pipeline/Pipelines.h"
 #include "compiler/target/cpu/CpuCodegen.h"
 #include "frontend/DiffusersImporter.h"
@@ -20,6 +22,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -34,10 +37,15 @@ static cl::opt<std::string> modelDir(cl::Positional, cl::Required,
                                      cl::desc("<diffusers model folder>"),
                                      cl::cat(kilnCategory));
 
-enum class Emit { Kiln, Linalg, Dispatches, CpuSharedObject };
+enum class Emit { Auto, Kiln, Linalg, Dispatches, CpuSharedObject, Artifact };
 static cl::opt<Emit> emit(
-    "emit", cl::desc("What to produce"), cl::init(Emit::Kiln),
-    cl::values(clEnumValN(Emit::Kiln, "kiln", "the imported kiln IR"),
+    "emit",
+    cl::desc("What to produce (default: an artifact when -o names a file, "
+             "else the kiln IR on stdout)"),
+    cl::init(Emit::Auto),
+    cl::values(clEnumValN(Emit::Artifact, "artifact",
+                          "the .kiln artifact (needs -o)"),
+               clEnumValN(Emit::Kiln, "kiln", "the imported kiln IR"),
                clEnumValN(Emit::Linalg, "linalg",
                           "the reference lowering to linalg on tensors"),
                clEnumValN(Emit::Dispatches, "dispatches",
@@ -45,6 +53,15 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::CpuSharedObject, "cpu-so",
                           "the kernels as an x86-64 shared object (needs -o)")),
     cl::cat(kilnCategory));
+
+static cl::opt<int64_t> maxWorkgroups(
+    "max-workgroups",
+    cl::desc("Most workgroups one dispatch is split into (the runtime's "
+             "threads share them)"),
+    cl::init(64), cl::cat(kilnCategory));
+
+static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
+                             cl::cat(kilnCategory));
 
 static cl::opt<std::string> target(
     "target",
@@ -91,8 +108,13 @@ int main(int argc, char **argv) {
                  << ")\n";
     return 2;
   }
-  if (emit == Emit::CpuSharedObject && outputFile == "-") {
-    llvm::errs() << "kiln-compile: --emit=cpu-so writes a binary: give -o\n";
+  if (emit == Emit::Auto)
+    emit = outputFile == "-" ? Emit::Kiln : Emit::Artifact;
+  if ((emit == Emit::CpuSharedObject || emit == Emit::Artifact) &&
+      outputFile == "-") {
+    llvm::errs() << "kiln-compile: --emit="
+                 << (emit == Emit::Artifact ? "artifact" : "cpu-so")
+                 << " writes a binary file: give -o FILE\n";
     return 2;
   }
   if (emit != Emit::Kiln) {
@@ -104,6 +126,19 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  if (emit == Emit::Artifact) {
+    mlir::kiln::ArtifactOptions options;
+    options.modelDir = modelDir;
+    options.modelName = llvm::sys::path::filename(
+        llvm::StringRef(modelDir).rtrim('/')).str();
+    options.target = *cpuTarget;
+    options.maxWorkgroups = maxWorkgroups;
+    options.verbose = verbose;
+    return mlir::failed(
+               mlir::kiln::writeCpuArtifact(**module, options, outputFile))
+               ? 1
+               : 0;
+  }
   std::string error;
   if (emit == Emit::CpuSharedObject) {
     auto code = mlir::kiln::compileCpuKernels(**module, *cpuTarget);

@@ -12,6 +12,7 @@
 #include "compiler/jit/JitRunner.h"
 #include "frontend/DiffusersImporter.h"
 #include "runtime/io/checkpoint.h"
+#include "runtime/io/float_convert.h"
 #include "runtime/io/safetensors.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -38,29 +39,6 @@ static cl::opt<double> rtol("rtol",
                             cl::desc("Largest allowed max|out-ref|/max|ref|"),
                             cl::init(1e-4), cl::cat(checkCategory));
 
-/// bf16 -> f32 is a shift; f16 -> f32 via the exponent rebias.
-static float halfToFloat(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f,
-           mant = h & 0x3ffu, bits;
-  if (exp == 0 && mant == 0) {
-    bits = sign;
-  } else if (exp == 0) {  // subnormal
-    exp = 127 - 15 + 1;
-    while (!(mant & 0x400u)) {
-      mant <<= 1;
-      --exp;
-    }
-    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 /// A view's data as a host tensor of the kind the signature wants.
 static bool toHost(const kiln::io::TensorView &view, HostTensor::Kind kind,
                    HostTensor &out, std::string &error) {
@@ -78,25 +56,12 @@ static bool toHost(const kiln::io::TensorView &view, HostTensor::Kind kind,
     return true;
   }
   out.f32.resize(n);
-  const uint16_t *halves = reinterpret_cast<const uint16_t *>(view.data);
-  switch (view.dtype) {
-  case DType::F32:
-    std::memcpy(out.f32.data(), view.data, n * 4);
-    return true;
-  case DType::BF16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t bits = uint32_t(halves[i]) << 16;
-      std::memcpy(&out.f32[i], &bits, 4);
-    }
-    return true;
-  case DType::F16:
-    for (int64_t i = 0; i < n; ++i)
-      out.f32[i] = halfToFloat(halves[i]);
-    return true;
-  default:
-    error = "tensor '" + view.name + "' must be F32, BF16 or F16";
+  absl::Status status = kiln::io::ConvertToF32(view, absl::MakeSpan(out.f32));
+  if (!status.ok()) {
+    error = std::string(status.message());
     return false;
   }
+  return true;
 }
 
 /// max |a - b| / max |b|.

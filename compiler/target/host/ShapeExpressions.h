@@ -30,6 +30,9 @@ public:
   /// that the runtime's expression language cannot express.
   FailureOr<::kiln::artifact::Expression> build(Value value);
 
+  /// A static value's constant, or a dynamic one's expression.
+  FailureOr<::kiln::artifact::Expression> fold(OpFoldResult size);
+
   /// The expression of dimension `dim` of a memref value (an argument, an
   /// allocation or a view).
   FailureOr<::kiln::artifact::Expression> dimension(Value memref, int64_t dim);
@@ -41,7 +44,6 @@ public:
 
 private:
   FailureOr<::kiln::artifact::Expression> buildUncached(Value value);
-  FailureOr<::kiln::artifact::Expression> fold(OpFoldResult size);
   FailureOr<::kiln::artifact::Expression>
   fromAffine(AffineExpr expr, ValueRange dims, ValueRange symbols);
   ::kiln::artifact::Expression symbol(unsigned argument, int64_t dim);

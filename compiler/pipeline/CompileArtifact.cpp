@@ -1,0 +1,237 @@
+//===- CompileArtifact.cpp - A dispatch-formed module to a .kiln file -----===//
+
+#include "compiler/pipeline/CompileArtifact.h"
+
+#include "compiler/target/cpu/Passes.h"
+#include "compiler/target/host/EntryFunctionBuilder.h"
+#include "runtime/artifact/artifact_writer.h"
+#include "runtime/io/checkpoint.h"
+#include "runtime/io/float_convert.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+namespace mlir::kiln {
+
+namespace art = ::kiln::artifact;
+
+namespace {
+
+/// Metadata the runtime may need: configs, tokenizer files, the scheduler.
+/// Weights are parameters, never metadata.
+bool isMetadataFile(llvm::StringRef name) {
+  if (name.ends_with(".safetensors.index.json"))
+    return false;
+  return name.ends_with(".json") || name.ends_with(".txt") ||
+         name.ends_with(".model");
+}
+
+/// The model folder's metadata files, named by their relative path
+/// ("tokenizer/vocab.json"): the top level and one level of components.
+LogicalResult readMetadata(ModuleOp module, const std::string &dir,
+                           std::vector<std::pair<std::string, std::string>> &out) {
+  constexpr uint64_t kMaxBytes = 64 << 20;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (llvm::sys::fs::directory_iterator top(dir, ec), end; top != end && !ec;
+       top.increment(ec)) {
+    llvm::StringRef path = top->path();
+    if (llvm::sys::fs::is_directory(path)) {
+      std::error_code inner;
+      for (llvm::sys::fs::directory_iterator it(path, inner), e;
+           it != e && !inner; it.increment(inner))
+        files.push_back(it->path());
+    } else {
+      files.push_back(path.str());
+    }
+  }
+  if (ec)
+    return module.emitError("cannot list ") << dir << ": " << ec.message();
+  std::sort(files.begin(), files.end());
+  for (const std::string &path : files) {
+    llvm::StringRef name = llvm::StringRef(path).drop_front(dir.size());
+    name = name.ltrim('/');
+    if (!isMetadataFile(name))
+      continue;
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+    if (!buffer)
+      return module.emitError("cannot read ")
+             << path << ": " << buffer.getError().message();
+    if ((*buffer)->getBufferSize() > kMaxBytes)
+      return module.emitError(path) << " is larger than 64 MiB; metadata "
+                                       "files are configs and tokenizers";
+    out.emplace_back(name.str(), (*buffer)->getBuffer().str());
+  }
+  return success();
+}
+
+/// A constant global's bytes, splats expanded.
+FailureOr<std::vector<uint8_t>> globalBytes(memref::GlobalOp global) {
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(*global.getInitialValue());
+  if (!dense)
+    return global.emitOpError("has no dense initial value");
+  ArrayRef<char> raw = dense.getRawData();
+  const int64_t bits = dense.getElementType().getIntOrFloatBitWidth();
+  if (bits % 8 != 0)
+    return global.emitOpError("has sub-byte elements");
+  std::vector<uint8_t> bytes;
+  const size_t count = dense.getNumElements();
+  if (dense.isSplat()) {
+    for (size_t i = 0; i < count; ++i)
+      bytes.insert(bytes.end(), raw.begin(), raw.begin() + bits / 8);
+  } else {
+    bytes.assign(raw.begin(), raw.end());
+  }
+  return bytes;
+}
+
+/// Loads every parameter's bytes: checkpoint tensors (widened to the f32
+/// the kernels read) or constant globals.
+class ParameterLoader {
+public:
+  ParameterLoader(ModuleOp module, std::string dir)
+      : module(module), dir(std::move(dir)) {}
+
+  FailureOr<std::vector<uint8_t>> load(const ParameterTable::Entry &entry) {
+    if (entry.global)
+      return globalBytes(cast<memref::GlobalOp>(entry.global));
+    size_t dot = entry.name.find('.');
+    std::string component = entry.name.substr(0, dot);
+    std::string tensor = entry.name.substr(dot + 1);
+    auto &checkpoint = checkpoints[component];
+    if (!checkpoint) {
+      auto opened = ::kiln::io::Checkpoint::Open(dir + "/" + component);
+      if (!opened.ok())
+        return module.emitError(std::string(opened.status().message()));
+      checkpoint = std::move(*opened);
+    }
+    auto view = checkpoint->Get(tensor);
+    if (!view.ok())
+      return module.emitError(std::string(view.status().message()));
+    ArrayRef<int64_t> shape = entry.type.getShape();
+    if (!llvm::equal((*view)->shape, shape))
+      return module.emitError("weight '")
+             << entry.name << "' has shape "
+             << ::kiln::io::ShapeToString((*view)->shape)
+             << " in the checkpoint, the compiled model expects "
+             << ::kiln::io::ShapeToString({shape.begin(), shape.end()});
+    if (!entry.type.getElementType().isF32())
+      return module.emitError("weight '")
+             << entry.name << "': only f32 kernels are compiled so far";
+    std::vector<uint8_t> bytes(4 * (*view)->numel());
+    absl::Status status = ::kiln::io::ConvertToF32(
+        **view, absl::MakeSpan(reinterpret_cast<float *>(bytes.data()),
+                               bytes.size() / 4));
+    if (!status.ok())
+      return module.emitError(std::string(status.message()));
+    return bytes;
+  }
+
+private:
+  ModuleOp module;
+  std::string dir;
+  std::map<std::string, std::unique_ptr<::kiln::io::Checkpoint>> checkpoints;
+};
+
+class Stopwatch {
+public:
+  explicit Stopwatch(bool verbose) : verbose(verbose) {}
+  void lap(llvm::StringRef what) {
+    auto now = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << "kiln-compile: " << what << " ("
+                   << llvm::format("%.1f", std::chrono::duration<double>(
+                                               now - last).count())
+                   << " s)\n";
+    last = now;
+  }
+
+private:
+  bool verbose;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+
+} // namespace
+
+LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
+                               const std::string &outputPath) {
+  Stopwatch clock(options.verbose);
+  art::ArtifactContents contents;
+  contents.producer = "kiln-compile 0.1";
+  contents.model_name = options.modelName;
+
+  // Entries first: they read the kernels' attributes and memory effects,
+  // which compiling the kernels consumes.
+  ParameterTable parameters;
+  EntryBuildOptions entryOptions;
+  entryOptions.kernelSymbol = [](llvm::StringRef name) {
+    return cpuKernelSymbol(name);
+  };
+  entryOptions.maxWorkgroups = options.maxWorkgroups;
+  entryOptions.defaultDimMax = options.defaultDimMax;
+  for (const auto &limit : options.dimLimits)
+    entryOptions.dimLimits[limit.getKey()] = limit.getValue();
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal() || func->hasAttr("kiln.dispatch"))
+      continue;
+    FailureOr<BuiltEntry> built = buildEntryFunction(
+        module, func, parameters, contents.dims.size(), entryOptions);
+    if (failed(built))
+      return failure();
+    contents.dims.insert(contents.dims.end(), built->dims.begin(),
+                         built->dims.end());
+    contents.entries.push_back(std::move(built->entry));
+  }
+  clock.lap("built the entries' dispatch lists and memory plans");
+
+  OwningOpRef<ModuleOp> kernels(module.clone());
+  FailureOr<CpuExecutableCode> code = compileCpuKernels(*kernels, options.target);
+  if (failed(code))
+    return failure();
+  clock.lap(llvm::formatv("compiled {0} kernels for {1}", code->kernels.size(),
+                          options.target.name)
+                .str());
+  contents.executables.push_back(
+      {options.target.name, "elf-shared-object", options.target.features,
+       code->kernels, code->sharedObject});
+
+  ParameterLoader loader(module, options.modelDir);
+  std::vector<std::vector<uint8_t>> storage;
+  storage.reserve(parameters.entries().size());
+  for (const ParameterTable::Entry &entry : parameters.entries()) {
+    FailureOr<std::vector<uint8_t>> bytes = loader.load(entry);
+    FailureOr<::kiln::io::DType> dtype =
+        artifactDType(entry.type.getElementType());
+    if (failed(bytes) || failed(dtype))
+      return failure();
+    storage.push_back(std::move(*bytes));
+    ArrayRef<int64_t> shape = entry.type.getShape();
+    contents.parameters.push_back(
+        {entry.name, *dtype, {shape.begin(), shape.end()}, 0, storage.back(), ""});
+  }
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (failed(readMetadata(module, options.modelDir, metadata)))
+    return failure();
+  for (const auto &[name, data] : metadata)
+    contents.metadata.push_back(
+        {name, absl::MakeConstSpan(
+                   reinterpret_cast<const uint8_t *>(data.data()), data.size())});
+  clock.lap("loaded the parameters and metadata");
+
+  absl::Status written = art::WriteArtifact(outputPath, contents);
+  if (!written.ok())
+    return module.emitError(std::string(written.message()));
+  clock.lap("wrote " + outputPath);
+  return success();
+}
+
+} // namespace mlir::kiln

@@ -1,0 +1,47 @@
+//===- CompileArtifact.h - A dispatch-formed module to a .kiln file -*- C++ -*-===//
+//
+// The last stage of kiln-compile for the CPU target: the kernels of a
+// module after dispatch formation become one x86-64 shared object, each
+// host function an artifact entry (dispatch list, bindings, memory plan),
+// the weights it references the parameters (widened to the f32 the kernels
+// read), and the model folder's configs and tokenizer files metadata blobs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_PIPELINE_COMPILEARTIFACT_H
+#define KILN_COMPILER_PIPELINE_COMPILEARTIFACT_H
+
+#include "compiler/target/cpu/CpuCodegen.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::kiln {
+
+struct ArtifactOptions {
+  /// The diffusers folder the module was imported from: weights and
+  /// metadata files are read from it.
+  std::string modelDir;
+  std::string modelName;
+  CpuTarget target;
+  int64_t maxWorkgroups = 64;
+  /// The largest value of each input size ("denoise.hidden_states[1]");
+  /// others get `defaultDimMax`.
+  llvm::StringMap<int64_t> dimLimits;
+  int64_t defaultDimMax = int64_t{1} << 31;
+  /// Print a line per stage to stderr.
+  bool verbose = false;
+};
+
+/// Compiles `module` (dispatch-formed; it is left with the host functions
+/// only) and writes the artifact to `outputPath` atomically. Errors are
+/// emitted on the module.
+LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
+                               const std::string &outputPath);
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_PIPELINE_COMPILEARTIFACT_H

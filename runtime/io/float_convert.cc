@@ -1,0 +1,65 @@
+#include "runtime/io/float_convert.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace kiln::io {
+
+static float FromBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = uint32_t{h & 0x8000u} << 16;
+  uint32_t exponent = (h >> 10) & 0x1f;
+  uint32_t mantissa = h & 0x3ffu;
+  if (exponent == 0) {
+    if (mantissa == 0) return FromBits(sign);
+    // Subnormal: normalize, since every f16 subnormal is an f32 normal.
+    exponent = 127 - 15 + 1;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    return FromBits(sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13));
+  }
+  if (exponent == 31) return FromBits(sign | 0x7f800000u | (mantissa << 13));
+  return FromBits(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
+}
+
+float BFloat16ToFloat(uint16_t bits) { return FromBits(uint32_t{bits} << 16); }
+
+absl::Status ConvertToF32(const TensorView& view, absl::Span<float> out) {
+  const int64_t n = view.numel();
+  if (static_cast<int64_t>(out.size()) != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", view.name, "': ", n,
+                     " elements do not fit an output of ", out.size()));
+  }
+  // Safetensors data is only byte-aligned: read each element by memcpy.
+  auto half = [&](int64_t i) {
+    uint16_t bits;
+    std::memcpy(&bits, view.data + 2 * i, 2);
+    return bits;
+  };
+  switch (view.dtype) {
+    case DType::F32:
+      if (n > 0) std::memcpy(out.data(), view.data, 4 * n);
+      return absl::OkStatus();
+    case DType::F16:
+      for (int64_t i = 0; i < n; ++i) out[i] = HalfToFloat(half(i));
+      return absl::OkStatus();
+    case DType::BF16:
+      for (int64_t i = 0; i < n; ++i) out[i] = BFloat16ToFloat(half(i));
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", view.name, "' is ", DTypeName(view.dtype),
+                       ", expected F32, F16 or BF16"));
+  }
+}
+
+}  // namespace kiln::io

@@ -1,0 +1,54 @@
+#include "runtime/io/float_convert.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace kiln::io {
+namespace {
+
+TEST(FloatConvertTest, HalfValues) {
+  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0xc000), -2.0f);
+  EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);             // largest normal
+  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(HalfToFloat(0x03ff), std::ldexp(1023.0f, -24));
+  EXPECT_TRUE(std::signbit(HalfToFloat(0x8000)));
+  EXPECT_EQ(HalfToFloat(0x7c00), std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(HalfToFloat(0x7e00)));
+}
+
+TEST(FloatConvertTest, BFloat16Values) {
+  EXPECT_EQ(BFloat16ToFloat(0x3f80), 1.0f);
+  EXPECT_EQ(BFloat16ToFloat(0xc040), -3.0f);
+  EXPECT_EQ(BFloat16ToFloat(0x3e20), 0.15625f);
+}
+
+TEST(FloatConvertTest, ConvertsAnUnalignedTensor) {
+  // bf16 1.0, -3.0 starting one byte into the buffer.
+  const uint8_t bytes[] = {0, 0x80, 0x3f, 0x40, 0xc0};
+  TensorView view{"w", DType::BF16, {2}, bytes + 1, 4};
+  std::vector<float> out(2);
+  ASSERT_TRUE(ConvertToF32(view, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out, (std::vector<float>{1.0f, -3.0f}));
+}
+
+TEST(FloatConvertTest, RejectsOtherDTypesAndSizes) {
+  const int64_t value = 7;
+  TensorView view{"ids", DType::I64, {1}, reinterpret_cast<const uint8_t*>(&value), 8};
+  std::vector<float> out(1);
+  absl::Status status = ConvertToF32(view, absl::MakeSpan(out));
+  EXPECT_NE(status.message().find("tensor 'ids' is I64, expected F32, F16 or BF16"),
+            std::string::npos) << status;
+  std::vector<float> wrong(3);
+  view.dtype = DType::F32;
+  status = ConvertToF32(view, absl::MakeSpan(wrong));
+  EXPECT_NE(status.message().find("1 elements do not fit an output of 3"),
+            std::string::npos) << status;
+}
+
+}  // namespace
+}  // namespace kiln::io
