@@ -5,6 +5,32 @@
 
 include "mlir/Pass/PassBase.td"
 
+def IsolateEntryResultsPass
+    : Pass<"kiln-isolate-entry-results", "mlir::ModuleOp"> {
+  let summary = "Gives every entry result a whole allocation of its own";
+  let description = [{
+    Runs on memref-level IR, before kiln-outline-dispatches. The runtime
+    allocates one buffer per output and kernels write it, so each value an
+    entry returns must be a whole `memref.alloc` returned once. A result
+    that is a view (the VAE's latent mean is the first half of its moments),
+    an argument, a constant or an allocation returned twice is copied into
+    a fresh identity-layout allocation, and the function's result type
+    follows.
+
+    ```mlir
+    // Before:
+    %moments = memref.alloc(%b) : memref<?x32x8x8xf32>
+    %mean = memref.subview %moments[0, 0, 0, 0] [%b, 16, 8, 8] [1, 1, 1, 1]
+    return %mean : memref<?x16x8x8xf32, strided<[2048, 64, 8, 1]>>
+    // After:
+    %out = memref.alloc(%b) : memref<?x16x8x8xf32>
+    memref.copy %mean, %out
+    return %out : memref<?x16x8x8xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def OutlineDispatchesPass : Pass<"kiln-outline-dispatches", "mlir::ModuleOp"> {
   let summary = "Outlines each compute op of a bufferized entry into a kernel";
   let description = [{

@@ -31,6 +31,7 @@ void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createIsolateEntryResultsPass());
   pm.addPass(createOutlineDispatchesPass());
   DistributeWorkgroupsPassOptions distribute;
   distribute.hostWorkgroups = hostWorkgroups;

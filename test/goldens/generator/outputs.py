@@ -17,8 +17,12 @@ from .st_writer import save_safetensors
 
 
 def write_cases(results) -> dict:
-    if CASES_DIR.exists():
-        shutil.rmtree(CASES_DIR)
+    # Only this script's component folders: cases/images, cases/sampler,
+    # cases/tokenizers and cases/generate come from the other make_*_goldens.py
+    # scripts, which are run after this one.
+    for comp in results:
+        if (CASES_DIR / comp).exists():
+            shutil.rmtree(CASES_DIR / comp)
     manifest = {}
     for comp, cases in results.items():
         (CASES_DIR / comp).mkdir(parents=True, exist_ok=True)

@@ -15,5 +15,5 @@
 // Only libc/libm symbols may stay undefined (the runtime loads with RTLD_NOW).
 // UNDEF-NOT: {{ U (_mlir|kiln|mlir)}}
 
-// NOOUT: --emit=cpu-so writes a binary: give -o
+// NOOUT: --emit=cpu-so writes a binary file: give -o FILE
 // TARGET: unknown --target 'cpu-arm' (expected one of cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512)
