@@ -14,6 +14,7 @@
 #include "runtime/io/checkpoint.h"
 #include "runtime/io/float_convert.h"
 #include "runtime/io/safetensors.h"
+#include "test/tools/golden_error.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
@@ -64,18 +65,10 @@ static bool toHost(const kiln::io::TensorView &view, HostTensor::Kind kind,
   return true;
 }
 
-/// max |a - b| / max |b|.
+/// max |a - b| / max |b| (test/tools/golden_error.h).
 static double relativeError(const HostTensor &out, const HostTensor &ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.f32.size(); ++i) {
-    double diff = std::fabs(double(out.f32[i]) - double(ref.f32[i]));
-    if (!(diff <= num))  // NaN must win, not be dropped by max
-      num = diff;
-    den = std::max(den, double(std::fabs(ref.f32[i])));
-  }
-  if (std::isnan(num))
-    return INFINITY;
-  return den > 0 ? num / den : num;
+  return kiln::testing::MaxRelativeError(out.f32.data(), ref.f32.data(),
+                                         ref.f32.size());
 }
 
 struct CompiledComponent {

@@ -1,0 +1,105 @@
+// kiln-artifact-check MODEL.kiln CASE.safetensors...: runs every golden case
+// through a compiled artifact with the runtime (no MLIR: the same path as
+// `kiln run`) and compares each output the entry produces with the case's
+// `out.<name>` tensor, max relative error <= --rtol (default 1e-4). The
+// entry is the one whose inputs are exactly the case's `in.*` tensors.
+// Prints a line per output; exit status 0 when every case passed.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/api/model.h"
+#include "runtime/artifact/artifact.h"
+#include "runtime/io/safetensors.h"
+#include "test/tools/golden_error.h"
+
+namespace {
+
+bool CheckCase(kiln::Model& model, const std::string& path, double rtol) {
+  auto file = kiln::io::SafetensorsFile::Open(path);
+  if (!file.ok()) {
+    std::printf("FAIL %s: %s\n", path.c_str(),
+                std::string(file.status().message()).c_str());
+    return false;
+  }
+  std::map<std::string, kiln::HostTensorView> inputs;
+  std::set<std::string> names;
+  for (const std::string& name : (*file)->names()) {
+    if (name.rfind("in.", 0) != 0) continue;
+    inputs[name.substr(3)] = kiln::HostTensorView::Of(*(*file)->Find(name));
+    names.insert(name.substr(3));
+  }
+  const kiln::artifact::EntryFunction* entry = nullptr;
+  for (const auto& candidate : model.artifact().entries()) {
+    std::set<std::string> wanted;
+    for (const auto& spec : candidate.inputs) wanted.insert(spec.name);
+    if (wanted == names) entry = &candidate;
+  }
+  if (entry == nullptr) {
+    std::printf("FAIL %s: no entry takes exactly its inputs\n", path.c_str());
+    return false;
+  }
+  auto outputs = model.Run(entry->name, inputs);
+  if (!outputs.ok()) {
+    std::printf("FAIL %s: %s\n", path.c_str(),
+                std::string(outputs.status().message()).c_str());
+    return false;
+  }
+  bool passed = true;
+  for (const auto& [name, tensor] : *outputs) {
+    const kiln::io::TensorView* ref = (*file)->Find("out." + name);
+    if (ref == nullptr || ref->dtype != kiln::DType::F32 ||
+        ref->shape != tensor.shape() || tensor.dtype() != kiln::DType::F32) {
+      std::printf("FAIL %s: output '%s' has no F32 reference of its shape\n",
+                  path.c_str(), name.c_str());
+      passed = false;
+      continue;
+    }
+    // Safetensors data is byte-aligned only: copy before reading floats.
+    std::vector<float> expected(ref->numel());
+    std::memcpy(expected.data(), ref->data, ref->nbytes);
+    const double error = kiln::testing::MaxRelativeError(
+        tensor.data_as<float>(), expected.data(), expected.size());
+    const bool ok = error <= rtol;
+    std::printf("%s %s %s/%s max rel err %.3g\n", ok ? "PASS" : "FAIL",
+                path.c_str(), entry->name.c_str(), name.c_str(), error);
+    passed = passed && ok;
+  }
+  return passed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double rtol = 1e-4;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--rtol=", 0) == 0) {
+      rtol = std::atof(arg.c_str() + 7);
+    } else {
+      args.push_back(arg);
+    }
+  }
+  if (args.size() < 2) {
+    std::fprintf(stderr,
+                 "usage: kiln-artifact-check [--rtol=X] MODEL.kiln "
+                 "CASE.safetensors...\n");
+    return 2;
+  }
+  auto model = kiln::Model::Open(args[0]);
+  if (!model.ok()) {
+    std::fprintf(stderr, "kiln-artifact-check: %s\n",
+                 std::string(model.status().message()).c_str());
+    return 1;
+  }
+  int passed = 0, failed = 0;
+  for (size_t i = 1; i < args.size(); ++i)
+    (CheckCase(*model, args[i], rtol) ? passed : failed)++;
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
