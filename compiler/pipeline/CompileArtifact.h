@@ -31,7 +31,7 @@ struct ArtifactOptions {
   /// The largest value of each input size ("denoise.hidden_states[1]");
   /// others get `defaultDimMax`.
   llvm::StringMap<int64_t> dimLimits;
-  int64_t defaultDimMax = int64_t{1} << 31;
+  int64_t defaultDimMax = 16384;
   /// Print a line per stage to stderr.
   bool verbose = false;
 };

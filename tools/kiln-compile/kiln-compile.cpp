@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/pipeline/CompileArtifact.h"
+#include "compiler/pipeline/ModelLimits.h"
 #include "compiler/pipeline/Pipelines.h"
 #include "compiler/target/cpu/CpuCodegen.h"
 #include "frontend/DiffusersImporter.h"
@@ -59,6 +60,22 @@ static cl::opt<int64_t> maxWorkgroups(
     cl::desc("Most workgroups one dispatch is split into (the runtime's "
              "threads share them)"),
     cl::init(64), cl::cat(kilnCategory));
+
+static cl::opt<int64_t> maxImageSize(
+    "max-image-size",
+    cl::desc("Largest image side, in pixels, the artifact accepts (output "
+             "and references)"),
+    cl::init(2048), cl::cat(kilnCategory));
+static cl::opt<int64_t> maxReferences(
+    "max-references",
+    cl::desc("Most reference images one generation may use"), cl::init(4),
+    cl::cat(kilnCategory));
+static cl::opt<int64_t> maxBatch("max-batch",
+                                 cl::desc("Most images one call computes"),
+                                 cl::init(4), cl::cat(kilnCategory));
+static cl::opt<int64_t> maxTextTokens(
+    "max-text-tokens", cl::desc("Longest T5 token sequence"), cl::init(512),
+    cl::cat(kilnCategory));
 
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(kilnCategory));
@@ -134,6 +151,16 @@ int main(int argc, char **argv) {
     options.target = *cpuTarget;
     options.maxWorkgroups = maxWorkgroups;
     options.verbose = verbose;
+    if (maxImageSize < 16 || maxReferences < 0 || maxBatch < 1 ||
+        maxTextTokens < 1) {
+      llvm::errs() << "kiln-compile: limits must be positive (--max-image-size "
+                      "at least 16, --max-references at least 0)\n";
+      return 2;
+    }
+    mlir::kiln::ModelLimits limits{maxImageSize, maxReferences, maxBatch,
+                                   maxTextTokens};
+    options.dimLimits = mlir::kiln::dimLimitsFor(
+        limits, mlir::kiln::vaeDownsamplingOf(modelDir));
     return mlir::failed(
                mlir::kiln::writeCpuArtifact(**module, options, outputFile))
                ? 1

@@ -3,6 +3,7 @@
 #include "compiler/target/host/BufferViews.h"
 
 #include "compiler/target/host/ExpressionMath.h"
+#include "compiler/target/host/ExpressionPolynomial.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -29,7 +30,7 @@ FailureOr<SmallVector<Expression>> BufferViewTracer::sizesOf(Value v) {
     FailureOr<Expression> size = shapes.dimension(v, d);
     if (failed(size))
       return failure();
-    sizes.push_back(*size);
+    sizes.push_back(expr::simplify(*size));
   }
   return sizes;
 }

@@ -4,6 +4,7 @@
 
 #include "compiler/target/host/BufferViews.h"
 #include "compiler/target/host/ExpressionMath.h"
+#include "compiler/target/host/ExpressionPolynomial.h"
 #include "compiler/target/host/MemoryPlanner.h"
 #include "compiler/target/host/ShapeExpressions.h"
 
@@ -172,7 +173,9 @@ private:
           if (auto it = options.dimLimits.find(dim);
               it != options.dimLimits.end())
             max = it->second;
-          result.dims.push_back({dim, 0, max, {}});
+          // Every size is at least 1 (no empty prompt or image reaches an
+          // entry), which lets the memory planner compare sizes.
+          result.dims.push_back({dim, 1, max, {}});
         }
         input->shape.push_back(art::ShapeDim::Symbolic(symbol));
       }
@@ -209,9 +212,16 @@ private:
         } else if (auto dim = expr::singleDim(size)) {
           output->shape.push_back(art::ShapeDim::Symbolic(*dim));
         } else {
-          output->shape.push_back(art::ShapeDim::Symbolic(result.dims.size()));
-          result.dims.push_back({dimName(name.getValue(), d), 0,
-                                 std::numeric_limits<int64_t>::max(), size});
+          // One derived dim per distinct size (the encoder's mean and
+          // normalized latents share theirs).
+          auto same = llvm::find_if(result.dims, [&](const art::Dim &dim) {
+            return dim.is_derived() && dim.definition == size;
+          });
+          output->shape.push_back(
+              art::ShapeDim::Symbolic(same - result.dims.begin()));
+          if (same == result.dims.end())
+            result.dims.push_back({dimName(name.getValue(), d), 0,
+                                   std::numeric_limits<int64_t>::max(), size});
         }
       }
       outputAllocs[root] = k;
@@ -388,7 +398,9 @@ private:
     if (shapes.symbols().size() + countDerived() != result.dims.size())
       llvm::report_fatal_error("entry dims out of step with the symbols");
     auto shift = [&](int64_t d) { return d + firstDim; };
-    auto fix = [&](Expression &e) { e = expr::remapDims(e, shift); };
+    auto fix = [&](Expression &e) {
+      e = expr::remapDims(expr::simplify(e), shift);
+    };
     for (art::Dim &dim : result.dims)
       if (dim.is_derived())
         fix(dim.definition);

@@ -53,7 +53,7 @@ struct EntryBuildOptions {
   int64_t maxWorkgroups = 64;
   /// The range every input size is compiled for, unless `dimLimits` names
   /// it ("<entry>.<input>[<dim>]" -> max).
-  int64_t defaultDimMax = int64_t{1} << 31;
+  int64_t defaultDimMax = 16384;
   llvm::StringMap<int64_t> dimLimits;
 };
 

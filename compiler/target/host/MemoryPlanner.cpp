@@ -3,9 +3,12 @@
 #include "compiler/target/host/MemoryPlanner.h"
 
 #include "compiler/target/host/ExpressionMath.h"
+#include "compiler/target/host/ExpressionPolynomial.h"
 
 #include <algorithm>
 #include <numeric>
+
+#include "llvm/ADT/STLExtras.h"
 
 namespace mlir::kiln {
 
@@ -16,9 +19,28 @@ using ::kiln::artifact::PlannedBuffer;
 namespace {
 
 struct Slot {
-  Expression bytes;      // Max of its buffers' sizes
-  int64_t sample = 0;    // bytes at the sample dims
+  // The sizes it must hold, none provably at most another: the slot is
+  // their Max.
+  std::vector<Expression> sizes;
+  int64_t sample = 0;      // bytes at the sample dims
   int64_t freeAfter = -1;  // the last dispatch its current buffer uses
+
+  void hold(const Expression &bytes) {
+    for (const Expression &size : sizes)
+      if (expr::provablyAtMost(bytes, size))
+        return;
+    llvm::erase_if(sizes, [&](const Expression &size) {
+      return expr::provablyAtMost(size, bytes);
+    });
+    sizes.push_back(bytes);
+  }
+
+  Expression bytes() const {
+    Expression max = sizes.front();
+    for (size_t i = 1; i < sizes.size(); ++i)
+      max = expr::max(max, sizes[i]);
+    return max;
+  }
 };
 
 int64_t sampleValue(const Expression &e, const std::vector<int64_t> &dims) {
@@ -59,12 +81,10 @@ MemoryPlan planMemory(const std::vector<BufferLifetime> &buffers,
     }
     if (best < 0) {
       best = slots.size();
-      slots.push_back({buffer.bytes, need, -1});
-    } else if (slots[best].sample < need ||
-               !(slots[best].bytes == buffer.bytes)) {
-      slots[best].bytes = expr::max(slots[best].bytes, buffer.bytes);
-      slots[best].sample = std::max(slots[best].sample, need);
+      slots.push_back({});
     }
+    slots[best].hold(buffer.bytes);
+    slots[best].sample = std::max(slots[best].sample, need);
     slots[best].freeAfter = buffer.lastUse;
     slotOf[i] = best;
   }
@@ -73,7 +93,7 @@ MemoryPlan planMemory(const std::vector<BufferLifetime> &buffers,
   Expression end = expr::constant(0);
   for (const Slot &slot : slots) {
     offsets.push_back(end);
-    end = expr::add(end, expr::alignUp(slot.bytes, 64));
+    end = expr::simplify(expr::add(end, expr::alignUp(slot.bytes(), 64)));
   }
   MemoryPlan plan;
   plan.arena_size = end;
