@@ -221,6 +221,8 @@ LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
   std::vector<std::pair<std::string, std::string>> metadata;
   if (failed(readMetadata(module, options.modelDir, metadata)))
     return failure();
+  metadata.insert(metadata.end(), options.extraMetadata.begin(),
+                  options.extraMetadata.end());
   for (const auto &[name, data] : metadata)
     contents.metadata.push_back(
         {name, absl::MakeConstSpan(

@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlir::kiln {
 
@@ -32,6 +34,9 @@ struct ArtifactOptions {
   /// others get `defaultDimMax`.
   llvm::StringMap<int64_t> dimLimits;
   int64_t defaultDimMax = 16384;
+  /// Extra metadata blobs (name, contents): kiln-compile stores its limits
+  /// as "kiln/limits.json" for the runtime's error messages.
+  std::vector<std::pair<std::string, std::string>> extraMetadata;
   /// Print a line per stage to stderr.
   bool verbose = false;
 };

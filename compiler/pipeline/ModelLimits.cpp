@@ -32,6 +32,14 @@ llvm::StringMap<int64_t> dimLimitsFor(const ModelLimits &limits,
   return max;
 }
 
+std::string limitsJson(const ModelLimits &limits) {
+  return "{\"max_image_size\": " + std::to_string(limits.maxImageSize) +
+         ", \"max_references\": " + std::to_string(limits.maxReferences) +
+         ", \"max_batch\": " + std::to_string(limits.maxBatch) +
+         ", \"max_text_tokens\": " + std::to_string(limits.maxTextTokens) +
+         "}\n";
+}
+
 int64_t vaeDownsamplingOf(const std::string &modelDir) {
   auto config = ::kiln::io::JsonConfig::Read(modelDir + "/vae/config.json");
   if (!config.ok())

@@ -31,6 +31,10 @@ struct ModelLimits {
 llvm::StringMap<int64_t> dimLimitsFor(const ModelLimits &limits,
                                       int64_t vaeDownsampling);
 
+/// The limits as the JSON object the runtime reads from the artifact's
+/// "kiln/limits.json" ({"max_image_size": 2048, ...}).
+std::string limitsJson(const ModelLimits &limits);
+
 /// The VAE's pixels per latent from `<modelDir>/vae/config.json`
 /// (block_out_channels), or 8 when the folder has no VAE.
 int64_t vaeDownsamplingOf(const std::string &modelDir);

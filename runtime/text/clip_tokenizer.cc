@@ -1,6 +1,7 @@
 #include "runtime/text/clip_tokenizer.h"
 
 #include <filesystem>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -33,22 +34,35 @@ absl::Status ReadSpecialToken(const io::JsonConfig& map, const std::string& key,
   return absl::OkStatus();
 }
 
-absl::Status ReadOptions(const std::string& dir, ClipTokenizerOptions* options) {
-  std::string map_path = dir + "/special_tokens_map.json";
-  if (std::filesystem::exists(map_path)) {
-    KILN_ASSIGN_OR_RETURN(io::JsonConfig map, io::JsonConfig::Read(map_path));
+// A JSON object from a file's contents, named by the file.
+absl::StatusOr<io::JsonConfig> ParseObject(const TokenizerFile& file) {
+  KILN_ASSIGN_OR_RETURN(
+      nlohmann::json json,
+      io::ParseJson(file.name, file.contents.data(), file.contents.size()));
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.name, ": expected a JSON object, found ",
+                     io::DescribeJson(json)));
+  }
+  return io::JsonConfig(file.name, std::move(json));
+}
+
+absl::Status ReadOptions(const TokenizerFile* special_tokens_map,
+                         const TokenizerFile* tokenizer_config,
+                         ClipTokenizerOptions* options) {
+  if (special_tokens_map != nullptr) {
+    KILN_ASSIGN_OR_RETURN(io::JsonConfig map, ParseObject(*special_tokens_map));
     KILN_RETURN_IF_ERROR(ReadSpecialToken(map, "bos_token", &options->bos_token));
     KILN_RETURN_IF_ERROR(ReadSpecialToken(map, "eos_token", &options->eos_token));
     KILN_RETURN_IF_ERROR(ReadSpecialToken(map, "pad_token", &options->pad_token));
     KILN_RETURN_IF_ERROR(ReadSpecialToken(map, "unk_token", &options->unk_token));
   }
-  std::string config_path = dir + "/tokenizer_config.json";
-  if (std::filesystem::exists(config_path)) {
-    KILN_ASSIGN_OR_RETURN(io::JsonConfig config, io::JsonConfig::Read(config_path));
+  if (tokenizer_config != nullptr) {
+    KILN_ASSIGN_OR_RETURN(io::JsonConfig config, ParseObject(*tokenizer_config));
     KILN_ASSIGN_OR_RETURN(int64_t max_length,
                           config.GetIntOr("model_max_length", options->max_length));
     if (max_length < 2 || max_length > (1 << 20)) {
-      return io::UnsupportedValue(config_path, "model_max_length",
+      return io::UnsupportedValue(tokenizer_config->name, "model_max_length",
                                   config.json()["model_max_length"],
                                   "expected 2 to 1048576 tokens");
     }
@@ -88,14 +102,34 @@ absl::StatusOr<ClipTokenizer> ClipTokenizer::Create(const TokenizerFile& vocab_j
   return tokenizer;
 }
 
-absl::StatusOr<ClipTokenizer> ClipTokenizer::FromDirectory(const std::string& dir) {
+absl::StatusOr<ClipTokenizer> ClipTokenizer::FromFiles(
+    const TokenizerFile& vocab_json, const TokenizerFile& merges_txt,
+    const TokenizerFile* special_tokens_map,
+    const TokenizerFile* tokenizer_config) {
   ClipTokenizerOptions options;
-  KILN_RETURN_IF_ERROR(ReadOptions(dir, &options));
+  KILN_RETURN_IF_ERROR(
+      ReadOptions(special_tokens_map, tokenizer_config, &options));
+  return Create(vocab_json, merges_txt, std::move(options));
+}
+
+absl::StatusOr<ClipTokenizer> ClipTokenizer::FromDirectory(const std::string& dir) {
   std::string vocab_path = dir + "/vocab.json";
   std::string merges_path = dir + "/merges.txt";
   KILN_ASSIGN_OR_RETURN(std::string vocab, ReadWholeFile(vocab_path));
   KILN_ASSIGN_OR_RETURN(std::string merges, ReadWholeFile(merges_path));
-  return Create({vocab_path, vocab}, {merges_path, merges}, std::move(options));
+  // The two optional files, when present.
+  std::string contents[2];
+  std::optional<TokenizerFile> optional[2];
+  const char* names[2] = {"/special_tokens_map.json", "/tokenizer_config.json"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string path = dir + names[i];
+    if (!std::filesystem::exists(path)) continue;
+    KILN_ASSIGN_OR_RETURN(contents[i], ReadWholeFile(path));
+    optional[i] = TokenizerFile{path, contents[i]};
+  }
+  return FromFiles({vocab_path, vocab}, {merges_path, merges},
+                   optional[0] ? &*optional[0] : nullptr,
+                   optional[1] ? &*optional[1] : nullptr);
 }
 
 absl::StatusOr<std::vector<int64_t>> ClipTokenizer::Tokenize(std::string_view prompt) const {

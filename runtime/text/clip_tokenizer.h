@@ -50,6 +50,13 @@ class ClipTokenizer {
   // artifact. Errors also: a file missing or unreadable.
   static absl::StatusOr<ClipTokenizer> FromDirectory(const std::string& dir);
 
+  // The same from the files' contents (a compiled artifact's metadata);
+  // the two optional files may be null.
+  static absl::StatusOr<ClipTokenizer> FromFiles(
+      const TokenizerFile& vocab_json, const TokenizerFile& merges_txt,
+      const TokenizerFile* special_tokens_map,
+      const TokenizerFile* tokenizer_config);
+
   // The ids of FluxPipeline._get_clip_prompt_embeds, i.e. `tokenizer(prompt,
   // padding="max_length", max_length=max_length(), truncation=True)`: bos,
   // the prompt's tokens cut to max_length() - 2, eos, then pad ids up to

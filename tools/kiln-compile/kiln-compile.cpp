@@ -161,6 +161,8 @@ int main(int argc, char **argv) {
                                    maxTextTokens};
     options.dimLimits = mlir::kiln::dimLimitsFor(
         limits, mlir::kiln::vaeDownsamplingOf(modelDir));
+    options.extraMetadata.emplace_back("kiln/limits.json",
+                                       mlir::kiln::limitsJson(limits));
     return mlir::failed(
                mlir::kiln::writeCpuArtifact(**module, options, outputFile))
                ? 1

@@ -1,6 +1,6 @@
 // kiln: the command-line runtime. `kiln inspect` describes a compiled model,
 // `kiln run` runs one of its entry functions on tensors from a safetensors
-// file. Links the runtime only: no MLIR, no LLVM (a ctest checks).
+// file, `kiln generate` makes images (generate_command.cc). Links the runtime only: no MLIR, no LLVM (a ctest checks).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +24,8 @@
 #include "runtime/api/model.h"
 #include "runtime/artifact/artifact.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/tools/kiln/cli_common.h"
+#include "runtime/tools/kiln/generate_command.h"
 #include "runtime/executor/executor.h"
 #include "runtime/hal/cpu/cpu_features.h"
 #include "runtime/hal/cpu/thread_pool.h"
@@ -43,10 +45,6 @@ using artifact::ExpressionEvaluator;
 using artifact::ShapeDim;
 using artifact::TensorSpec;
 
-// Exit statuses, as every command's help states.
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
 
 constexpr char kUsageText[] =
     R"(Usage: kiln <command> [arguments]
@@ -56,6 +54,8 @@ Runs models that kiln-compile compiled (.kiln artifacts) on the CPU.
 Commands:
   inspect   describe a model: dims, entry functions, parameters, executables
   run       run one entry function on tensors from a safetensors file
+  generate  make images from a prompt (and reference images) with a
+            compiled FLUX model
 
 Run 'kiln <command> --help' for the arguments of a command.
 Exit status: 0 on success, 1 when the command failed (one line on stderr
@@ -139,78 +139,6 @@ size_t Widest(const std::vector<T>& items) {
 }
 
 // A status as one line.
-std::string OneLine(const absl::Status& status) {
-  return absl::StrReplaceAll(status.message(), {{"\n", " "}, {"\r", " "}});
-}
-
-// Arguments of a command: positionals and --options, with "--name value"
-// and "--name=value" alike.
-struct Arguments {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> values;  // --name value
-  std::set<std::string> flags;                // --name
-  bool help = false;
-};
-
-// Parses `args` given the options that take a value and the flags.
-absl::StatusOr<Arguments> Parse(const std::vector<std::string>& args,
-                                const std::set<std::string>& valued,
-                                const std::set<std::string>& flags) {
-  Arguments out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      out.help = true;
-      continue;
-    }
-    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
-      out.positional.push_back(arg);
-      continue;
-    }
-    std::string name = arg.substr(2);
-    std::optional<std::string> value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (valued.count(name)) {
-      if (!value.has_value()) {
-        if (i + 1 >= args.size()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--", name, " needs a value"));
-        }
-        value = args[++i];
-      }
-      if (out.values.count(name)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--", name, " is given twice"));
-      }
-      out.values[name] = *value;
-    } else if (flags.count(name)) {
-      if (value.has_value()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--", name, " takes no value"));
-      }
-      out.flags.insert(name);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown option '", arg, "'"));
-    }
-  }
-  return out;
-}
-
-int UsageError(const std::string& command, const std::string& message) {
-  std::cerr << "kiln " << command << ": " << message << " (see 'kiln "
-            << command << " --help')\n";
-  return kUsage;
-}
-
-int Failed(const std::string& command, const absl::Status& status) {
-  std::cerr << "kiln " << command << ": " << OneLine(status) << "\n";
-  return kFailed;
-}
-
 // ---- kiln inspect
 
 // "batch 1..4" for a symbolic dim, "3" for a constant.
@@ -589,6 +517,8 @@ int Main(int argc, char** argv) {
       std::cout << kInspectHelp;
     } else if (!rest.empty() && rest[0] == "run") {
       std::cout << kRunHelp;
+    } else if (!rest.empty() && rest[0] == "generate") {
+      std::cout << kGenerateHelp;
     } else {
       std::cout << kUsageText;
     }
@@ -596,6 +526,7 @@ int Main(int argc, char** argv) {
   }
   if (command == "inspect") return Inspect(rest);
   if (command == "run") return RunCommand(rest);
+  if (command == "generate") return GenerateCommand(rest);
   std::cerr << "kiln: unknown command '" << command << "'\n\n" << kUsageText;
   return kUsage;
 }

@@ -1,0 +1,235 @@
+// End to end against diffusers: the tiny model compiled by the ctest fixture
+// (test/CMakeLists.txt, golden.artifact.compile) generates with the initial
+// noise of test/goldens/cases/generate/*.safetensors, made by
+// test/goldens/make_pipeline_goldens.py from FluxPipeline and
+// FluxKontextPipeline. Final latents within 1e-3 max relative error,
+// decoded images within 2/255.
+#include "runtime/generate/generator.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "runtime/io/safetensors.h"
+
+namespace kiln::generate {
+namespace {
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(KILN_GOLDENS_DIR) + "/cases/generate/" + name;
+}
+
+template <typename T>
+std::vector<T> Tensor(const io::SafetensorsFile& file, const std::string& name) {
+  const io::TensorView* view = file.Find(name);
+  EXPECT_NE(view, nullptr) << name;
+  if (view == nullptr) return {};
+  std::vector<T> out(view->nbytes / sizeof(T));
+  std::memcpy(out.data(), view->data, view->nbytes);
+  return out;
+}
+
+image::RgbImage ImageFrom(const io::SafetensorsFile& file,
+                          const std::string& name) {
+  const io::TensorView* view = file.Find(name);
+  EXPECT_NE(view, nullptr) << name;
+  image::RgbImage out;
+  if (view == nullptr) return out;
+  out.height = static_cast<int>(view->shape[0]);
+  out.width = static_cast<int>(view->shape[1]);
+  out.pixels.assign(view->data, view->data + view->nbytes);
+  return out;
+}
+
+double MaxRelativeError(const std::vector<float>& out,
+                        const std::vector<float>& ref) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size() && i < out.size(); ++i) {
+    const double diff = std::fabs(double(out[i]) - ref[i]);
+    if (!(diff <= num)) num = diff;
+    den = std::max(den, std::fabs(double(ref[i])));
+  }
+  return out.size() == ref.size() ? num / den : INFINITY;
+}
+
+class GeneratorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto model = Model::Open(KILN_TINY_ARTIFACT);
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = new Model(std::move(*model));
+  }
+  static void TearDownTestSuite() { delete model_; }
+
+  Generator MakeGenerator() {
+    auto generator = Generator::Create(model_);
+    EXPECT_TRUE(generator.ok()) << generator.status();
+    return std::move(*generator);
+  }
+
+  // The request a golden case describes, with its initial noise.
+  GenerateRequest RequestFor(const io::SafetensorsFile& file) {
+    const auto& meta = file.metadata();
+    GenerateRequest request;
+    request.prompt = meta.at("prompt");
+    request.steps = std::stoi(meta.at("steps"));
+    request.guidance_scale = std::stod(meta.at("guidance"));
+    request.height = std::stoi(meta.at("height"));
+    request.width = std::stoi(meta.at("width"));
+    request.max_sequence_length = std::stoi(meta.at("max_sequence_length"));
+    request.num_images = std::stoi(meta.at("num_images_per_prompt"));
+    if (auto it = meta.find("negative_prompt");
+        it != meta.end() && !it->second.empty()) {
+      request.negative_prompt = it->second;
+      request.true_cfg_scale = std::stod(meta.at("true_cfg_scale"));
+    }
+    request.init_noise = Tensor<float>(file, "in.init_noise");
+    return request;
+  }
+
+  // Runs `request` and compares with the case's latents and image(s).
+  void ExpectMatches(const io::SafetensorsFile& file,
+                     const GenerateRequest& request) {
+    Generator generator = MakeGenerator();
+    auto result = generator.Generate(request);
+    ASSERT_TRUE(result.ok()) << result.status();
+    const double latent_error =
+        MaxRelativeError(result->latents, Tensor<float>(file, "out.latents"));
+    EXPECT_LE(latent_error, 1e-3);
+    std::vector<uint8_t> expected = Tensor<uint8_t>(file, "out.image");
+    std::vector<uint8_t> got;
+    for (const image::RgbImage& image : result->images)
+      got.insert(got.end(), image.pixels.begin(), image.pixels.end());
+    ASSERT_EQ(got.size(), expected.size());
+    int worst = 0;
+    for (size_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, std::abs(int(got[i]) - int(expected[i])));
+    EXPECT_LE(worst, 2);
+    std::cout << "latents max rel err " << latent_error
+              << ", image max abs diff " << worst << "/255\n";
+  }
+
+  static Model* model_;
+};
+
+Model* GeneratorTest::model_ = nullptr;
+
+std::unique_ptr<io::SafetensorsFile> OpenCase(const std::string& name) {
+  auto file = io::SafetensorsFile::Open(GoldenPath(name));
+  EXPECT_TRUE(file.ok()) << file.status();
+  return file.ok() ? std::move(*file) : nullptr;
+}
+
+TEST_F(GeneratorTest, TextToImageEqualsFluxPipeline) {
+  auto file = OpenCase("t2i.safetensors");
+  ASSERT_NE(file, nullptr);
+  ExpectMatches(*file, RequestFor(*file));
+}
+
+TEST_F(GeneratorTest, TrueCfgEqualsFluxPipeline) {
+  auto file = OpenCase("t2i_cfg.safetensors");
+  ASSERT_NE(file, nullptr);
+  GenerateRequest request = RequestFor(*file);
+  ASSERT_GT(request.true_cfg_scale, 1.0);
+  ExpectMatches(*file, request);
+}
+
+TEST_F(GeneratorTest, TwoImagesEqualFluxPipelineBatch) {
+  auto file = OpenCase("t2i_batch2.safetensors");
+  ASSERT_NE(file, nullptr);
+  GenerateRequest request = RequestFor(*file);
+  ASSERT_EQ(request.num_images, 2);
+  ExpectMatches(*file, request);
+}
+
+TEST_F(GeneratorTest, EditEqualsFluxKontextPipeline) {
+  auto file = OpenCase("edit.safetensors");
+  ASSERT_NE(file, nullptr);
+  GenerateRequest request = RequestFor(*file);
+  request.references.push_back(ImageFrom(*file, "in.image_u8"));
+  ExpectMatches(*file, request);
+}
+
+TEST_F(GeneratorTest, CompositionOfTwoReferencesEqualsTheReference) {
+  auto file = OpenCase("compose2.safetensors");
+  ASSERT_NE(file, nullptr);
+  GenerateRequest request = RequestFor(*file);
+  request.references.push_back(ImageFrom(*file, "in.image_u8.0"));
+  request.references.push_back(ImageFrom(*file, "in.image_u8.1"));
+  ExpectMatches(*file, request);
+}
+
+TEST_F(GeneratorTest, SeveralImagesDifferAndTheFirstEqualsASingleRun) {
+  Generator generator = MakeGenerator();
+  GenerateRequest request;
+  request.prompt = "a lighthouse at dusk";
+  request.steps = 2;
+  request.height = 32;
+  request.width = 32;
+  request.max_sequence_length = 16;
+  request.seed = 7;
+  auto single = generator.Generate(request);
+  ASSERT_TRUE(single.ok()) << single.status();
+  request.num_images = 3;
+  auto three = generator.Generate(request);
+  ASSERT_TRUE(three.ok()) << three.status();
+  ASSERT_EQ(three->images.size(), 3u);
+  EXPECT_EQ(three->images[0].pixels, single->images[0].pixels);
+  EXPECT_NE(three->images[0].pixels, three->images[1].pixels);
+  EXPECT_NE(three->images[1].pixels, three->images[2].pixels);
+  EXPECT_NE(three->images[0].pixels, three->images[2].pixels);
+}
+
+TEST_F(GeneratorTest, DefaultSizeFollowsTheFirstReference) {
+  Generator generator = MakeGenerator();
+  GenerateRequest request;
+  request.references.push_back(image::RgbImage::Black(100, 200));
+  auto size = generator.OutputSize(request);
+  ASSERT_TRUE(size.ok()) << size.status().message();
+  // The tiny model's default area is 512 x 512 (128 latents of 4 pixels);
+  // a 2:1 reference gives about 362 x 724, in multiples of 8.
+  EXPECT_EQ(size->height % 8, 0);
+  EXPECT_EQ(size->width % 8, 0);
+  EXPECT_NEAR(double(size->width) / size->height, 2.0, 0.05);
+  EXPECT_NEAR(double(size->width) * size->height, 512.0 * 512.0,
+              0.03 * 512 * 512);
+}
+
+TEST_F(GeneratorTest, RejectsSizesOffThePatchOrPastTheCompiledLimit) {
+  Generator generator = MakeGenerator();
+  GenerateRequest request;
+  request.height = 30;
+  request.width = 32;
+  auto size = generator.OutputSize(request);
+  EXPECT_NE(size.status().message().find(
+                "each side must be a positive multiple of 8 pixels"),
+            std::string::npos)
+      << size.status();
+  request.height = 8192;
+  request.width = 8192;
+  size = generator.OutputSize(request);
+  EXPECT_NE(size.status().message().find(
+                "is larger than the 2048 pixels per side"),
+            std::string::npos)
+      << size.status();
+}
+
+TEST_F(GeneratorTest, RejectsMoreReferencesThanCompiled) {
+  Generator generator = MakeGenerator();
+  GenerateRequest request;
+  request.height = 512;
+  request.width = 512;
+  for (int i = 0; i < 5; ++i)
+    request.references.push_back(image::RgbImage::Black(64, 64));
+  auto size = generator.OutputSize(request);
+  EXPECT_NE(size.status().message().find(
+                "5 reference images given; " KILN_TINY_ARTIFACT
+                " was compiled for at most 4 (kiln-compile --max-references)"),
+            std::string::npos)
+      << size.status();
+}
+
+}  // namespace
+}  // namespace kiln::generate

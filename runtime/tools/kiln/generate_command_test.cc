@@ -1,0 +1,178 @@
+// `kiln generate` as users run it, on the tiny model the compiler's ctest
+// fixture compiles: a real run writes a PNG with its text chunks and a
+// timing summary; every kind of bad input fails with one clear line, exit
+// status 1 or 2, and leaves no output file behind.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "runtime/image/png_reader.h"
+#include "runtime/image/png_writer.h"
+#include "runtime/io/io_test_util.h"
+
+namespace kiln::cli {
+namespace {
+
+using ::kiln::io::testing::ReadFile;
+using ::kiln::io::testing::TempDir;
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+class GenerateCliTest : public ::testing::Test {
+ protected:
+  Result Kiln(const std::vector<std::string>& args) {
+    std::string command = absl::StrCat(KILN_CLI, " generate");
+    for (const std::string& arg : args) absl::StrAppend(&command, " '", arg, "'");
+    const std::string out = dir_.Path("stdout.txt"), err = dir_.Path("stderr.txt");
+    absl::StrAppend(&command, " >", out, " 2>", err);
+    const int raw = std::system(command.c_str());
+    Result result{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ReadFile(out),
+                  ReadFile(err)};
+    std::remove(out.c_str());
+    std::remove(err.c_str());
+    return result;
+  }
+
+  // A small, quick request: 2 steps of a 32 x 32 image.
+  std::vector<std::string> Quick(const std::vector<std::string>& more) {
+    std::vector<std::string> args = {KILN_TINY_ARTIFACT, "-p", "a red kite",
+                                     "--steps", "2", "--width", "32",
+                                     "--height", "32",
+                                     "--max-sequence-length", "16"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+
+  // Fails the test unless the run failed with `status`, one stderr line
+  // containing `message`, and left the directory empty.
+  void ExpectCleanFailure(const Result& result, int status,
+                          const std::string& message) {
+    EXPECT_EQ(result.status, status) << result.err;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1)
+        << result.err;
+    EXPECT_EQ(dir_.List(), std::vector<std::string>{}) << result.err;
+  }
+
+  std::string Output() const { return dir_.Path("out.png"); }
+
+  TempDir dir_;
+  TempDir inputs_;
+};
+
+TEST_F(GenerateCliTest, WritesAPngWithItsTextChunksAndATimingSummary) {
+  Result result = Kiln(Quick({"-o", Output(), "--seed", "3"}));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("wrote " + Output() + " (32x32)"), std::string::npos);
+  for (const char* line : {"text encoding", "step 1", "step 2", "VAE decode"})
+    EXPECT_NE(result.err.find(line), std::string::npos) << result.err;
+  auto png = image::ReadPngFile(Output());
+  ASSERT_TRUE(png.ok()) << png.status();
+  EXPECT_EQ(png->image.width, 32);
+  std::map<std::string, std::string> text;
+  for (const auto& chunk : png->text) text[chunk.key] = chunk.value;
+  EXPECT_EQ(text["prompt"], "a red kite");
+  EXPECT_EQ(text["seed"], "3");
+  EXPECT_EQ(text["steps"], "2");
+  EXPECT_EQ(text["model"], "tiny-flux");
+}
+
+TEST_F(GenerateCliTest, SeveralImagesGetNumberedFiles) {
+  Result result = Kiln(Quick({"-o", Output(), "--num-images", "2", "-q"}));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(dir_.List(), (std::vector<std::string>{"out-0.png", "out-1.png"}));
+  EXPECT_EQ(result.err, "");  // --quiet
+}
+
+TEST_F(GenerateCliTest, MissingReference) {
+  ExpectCleanFailure(
+      Kiln(Quick({"-o", Output(), "--image", inputs_.Path("nope.png")})), 1,
+      inputs_.Path("nope.png"));
+}
+
+TEST_F(GenerateCliTest, NotAPngReference) {
+  std::ofstream(inputs_.Path("text.png")) << "just some text, not a PNG\n";
+  ExpectCleanFailure(
+      Kiln(Quick({"-o", Output(), "--image", inputs_.Path("text.png")})), 1,
+      inputs_.Path("text.png"));
+}
+
+TEST_F(GenerateCliTest, TruncatedReference) {
+  const std::string good = inputs_.Path("good.png");
+  ASSERT_TRUE(image::WritePngAtomic(good, image::RgbImage::Black(16, 16)).ok());
+  std::string bytes = ReadFile(good);
+  std::ofstream(inputs_.Path("cut.png"), std::ios::binary)
+      << bytes.substr(0, bytes.size() / 2);
+  ExpectCleanFailure(
+      Kiln(Quick({"-o", Output(), "--image", inputs_.Path("cut.png")})), 1,
+      inputs_.Path("cut.png"));
+}
+
+TEST_F(GenerateCliTest, ZeroAndHugeSizes) {
+  ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-p", "x", "-o", Output(),
+                           "--width", "0"}),
+                     2, "--width must be positive");
+  ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-p", "x", "-o", Output(),
+                           "--width", "4096", "--height", "4096"}),
+                     1, "is larger than the 2048 pixels per side");
+  ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-p", "x", "-o", Output(),
+                           "--width", "36", "--height", "32"}),
+                     1, "must be a positive multiple of 8 pixels");
+}
+
+TEST_F(GenerateCliTest, MoreReferencesThanCompiled) {
+  const std::string ref = inputs_.Path("ref.png");
+  ASSERT_TRUE(image::WritePngAtomic(ref, image::RgbImage::Black(32, 32)).ok());
+  std::vector<std::string> more = {"-o", Output()};
+  for (int i = 0; i < 5; ++i) {
+    more.push_back("--image");
+    more.push_back(ref);
+  }
+  ExpectCleanFailure(Kiln(Quick(more)), 1,
+                     "5 reference images given; " KILN_TINY_ARTIFACT
+                     " was compiled for at most 4");
+}
+
+TEST_F(GenerateCliTest, NotAKilnModel) {
+  const std::string fake = inputs_.Path("model.kiln");
+  std::ofstream(fake) << "this is not a compiled model\n";
+  ExpectCleanFailure(Kiln({fake, "-p", "x", "-o", Output()}), 1, fake);
+}
+
+TEST_F(GenerateCliTest, UnwritableOutput) {
+  const std::string path = dir_.Path("missing-dir/out.png");
+  Result result = Kiln(Quick({"-o", path}));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.err.find(path), std::string::npos) << result.err;
+  EXPECT_EQ(dir_.List(), std::vector<std::string>{});
+}
+
+TEST_F(GenerateCliTest, UsageErrors) {
+  ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-o", Output()}), 2,
+                     "-p/--prompt is required");
+  ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-p", "x", "--steps", "many"}),
+                     2, "--steps: 'many' is not a number");
+}
+
+TEST_F(GenerateCliTest, HelpDescribesEveryOption) {
+  Result result = Kiln({"--help"});
+  EXPECT_EQ(result.status, 0);
+  for (const char* option :
+       {"--prompt", "--output", "--image", "--num-images", "--width",
+        "--height", "--steps", "--guidance", "--seed", "--shift",
+        "--negative-prompt", "--true-cfg", "--max-sequence-length",
+        "--init-noise", "--save-latents", "--threads", "--quiet"})
+    EXPECT_NE(result.out.find(option), std::string::npos) << option;
+}
+
+}  // namespace
+}  // namespace kiln::cli
