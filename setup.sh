@@ -3,11 +3,10 @@
 # those missing), configures with CMake + Ninja, builds everything into
 # build/, then runs the main job.
 #
-# The main job, until the generation pipeline exists: kiln-opt runs Kiln's
-# model-level optimization pipeline (kiln-optimize) on one FLUX.1
-# double-stream transformer block written in the kiln dialect
-# (examples/flux_double_stream_block.mlir) and writes the result to
-# build/examples/. It compiles IR; it does not generate an image yet.
+# The main job: kiln-compile compiles the embedded tiny FLUX model
+# (test/goldens/tiny-flux, random weights: the image is noise) into
+# build/tiny-flux.kiln (about 2 minutes), and `kiln generate` makes
+# build/kiln-example.png from a prompt with it.
 #
 # Usage: ./setup.sh [--no-run]     (--no-run: install and build only)
 set -euo pipefail
@@ -65,15 +64,13 @@ echo "==> Building"
 cmake --build build -- -j"${KILN_BUILD_JOBS:-$(nproc)}"
 
 if ((run_main_job)); then
-  echo "==> Main job: kiln-opt --kiln-optimize on one FLUX.1 double-stream block"
-  mkdir -p build/examples
-  out=build/examples/flux_double_stream_block.optimized.mlir
-  build/bin/kiln-opt --kiln-optimize examples/flux_double_stream_block.mlir -o "$out"
-  echo "    wrote $out"
-  for op in linear attention rope layer_norm rms_norm modulate add mul reshape; do
-    before=$(grep -c "= kiln.$op " examples/flux_double_stream_block.mlir || true)
-    after=$(grep -c "= kiln.$op " "$out" || true)
-    printf '    kiln.%-11s %3d -> %3d\n' "$op" "$before" "$after"
-  done
+  echo "==> Main job: compile the embedded tiny FLUX model, generate an image"
+  if [ ! build/tiny-flux.kiln -nt build/bin/kiln-compile ]; then
+    build/bin/kiln-compile test/goldens/tiny-flux -o build/tiny-flux.kiln \
+      --max-image-size 512 -v
+  fi
+  build/bin/kiln generate build/tiny-flux.kiln \
+    -p "a lighthouse on a cliff at dusk, oil painting" \
+    --width 128 --height 128 --steps 8 --seed 1 -o build/kiln-example.png
 fi
 echo "==> Done. Run the tests with: ctest --test-dir build --output-on-failure"

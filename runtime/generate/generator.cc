@@ -267,6 +267,7 @@ absl::StatusOr<GenerateResult> Generator::Generate(
     reference_grids.push_back(grid);
   }
   result.timing.reference_seconds = Since(start);
+  result.timing.references = static_cast<int>(request.references.size());
   const int64_t tokens =
       target_tokens * (1 + static_cast<int64_t>(reference_grids.size()));
   KILN_ASSIGN_OR_RETURN(std::vector<float> img_ids,

@@ -59,7 +59,8 @@ struct GenerateRequest {
 
 struct GenerateTiming {
   double text_seconds = 0;
-  double reference_seconds = 0;
+  double reference_seconds = 0;  // 0 references: not measured
+  int references = 0;
   std::vector<double> step_seconds;
   double decode_seconds = 0;
 };

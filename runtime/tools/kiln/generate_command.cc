@@ -141,7 +141,7 @@ void PrintTiming(const generate::GenerateTiming& timing) {
   double steps = 0;
   for (double s : timing.step_seconds) steps += s;
   std::cerr << absl::StrFormat("text encoding  %8.3f s\n", timing.text_seconds);
-  if (timing.reference_seconds > 0) {
+  if (timing.references > 0) {
     std::cerr << absl::StrFormat("references     %8.3f s\n",
                                  timing.reference_seconds);
   }
