@@ -159,11 +159,16 @@ std::string ShapeWithRanges(const TensorSpec& spec,
 
 // Parses "batch=2,tokens=7" into values for the artifact's dims, the others
 // at their maximum.
+void DeriveDims(const Artifact& artifact, std::vector<int64_t>* values);
+
 absl::StatusOr<std::vector<int64_t>> ParseDims(const Artifact& artifact,
                                                const std::string& text) {
   std::vector<int64_t> values;
   for (const Dim& dim : artifact.dims()) values.push_back(dim.max);
-  if (text.empty()) return values;
+  if (text.empty()) {
+    DeriveDims(artifact, &values);
+    return values;
+  }
   for (absl::string_view item : absl::StrSplit(text, ',')) {
     std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
     const std::optional<size_t> index = artifact.FindDim(kv.first);
@@ -184,9 +189,29 @@ absl::StatusOr<std::vector<int64_t>> ParseDims(const Artifact& artifact,
           "--dims: ", dim.name, "=", value, " is outside the compiled range [",
           dim.min, ", ", dim.max, "]"));
     }
+    if (dim.is_derived()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--dims: ", dim.name, " is derived (",
+          dim.definition.ToString(artifact.DimNames()),
+          "); give the dims it is computed from"));
+    }
     values[*index] = value;
   }
+  DeriveDims(artifact, &values);
   return values;
+}
+
+// Derived dims take their definitions' values over the others (in order,
+// as the executor computes them); a definition that cannot be evaluated
+// leaves the dim's max.
+void DeriveDims(const Artifact& artifact, std::vector<int64_t>* values) {
+  for (size_t i = 0; i < artifact.dims().size(); ++i) {
+    const Dim& dim = artifact.dims()[i];
+    if (!dim.is_derived()) continue;
+    absl::StatusOr<int64_t> value = artifact::EvaluateExpression(
+        dim.definition, absl::MakeConstSpan(values->data(), i));
+    if (value.ok()) (*values)[i] = *value;
+  }
 }
 
 // "expr = value" for the dims, or "expr = <error>".
@@ -287,12 +312,17 @@ int Inspect(const std::vector<std::string>& args) {
   std::vector<std::string> ranges;
   size_t range_width = 0;
   for (const Dim& dim : a.dims()) {
-    ranges.push_back(absl::StrCat(dim.min, "..", dim.max));
+    ranges.push_back(dim.is_derived() ? "derived"
+                                      : absl::StrCat(dim.min, "..", dim.max));
     range_width = std::max(range_width, ranges.back().size());
   }
   for (size_t i = 0; i < a.dims().size(); ++i) {
-    std::cout << "  " << Pad(a.dims()[i].name, Widest(a.dims())) << "  "
-              << Pad(ranges[i], range_width) << "  = " << (*values)[i] << "\n";
+    const Dim& dim = a.dims()[i];
+    std::cout << "  " << Pad(dim.name, Widest(a.dims())) << "  "
+              << Pad(ranges[i], range_width) << "  = " << (*values)[i];
+    if (dim.is_derived())
+      std::cout << " = " << dim.definition.ToString(a.DimNames());
+    std::cout << "\n";
   }
 
   std::cout << "\nentries (" << a.entries().size() << ")\n";
