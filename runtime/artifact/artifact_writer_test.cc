@@ -208,6 +208,23 @@ TEST(ArtifactWriterTest, RejectsInvalidContents) {
        },
        "entry 'encode_text': dispatch 0 (encode_0_embed): binding 2: "
        "shape[1]: expression dims[-1]: instruction 0 (PUSH_DIM) reads dim -1"},
+      {"derived dim reading a later dim",
+       [](SampleArtifact& s) { s.contents.dims[0].definition = D(1); },
+       "dim 'batch': definition: expression dims[1]: instruction 0 "
+       "(PUSH_DIM) reads dim 1"},
+      {"strides for fewer dims than the shape",
+       [](SampleArtifact& s) {
+         s.contents.entries[1].dispatches[0].bindings[2].strides = {C(1)};
+       },
+       "entry 'encode_text': dispatch 0 (encode_0_embed): binding 2: has 1 "
+       "strides for 3 dimensions"},
+      {"malformed stride",
+       [](SampleArtifact& s) {
+         auto& binding = s.contents.entries[1].dispatches[0].bindings[2];
+         binding.strides = {C(1), D(7), C(1)};
+       },
+       "entry 'encode_text': dispatch 0 (encode_0_embed): binding 2: "
+       "strides[1]: expression dims[7]: instruction 0 (PUSH_DIM) reads dim 7"},
       {"malformed arena size",
        [](SampleArtifact& s) {
          s.contents.entries[1].memory_plan.arena_size =
