@@ -133,17 +133,12 @@ absl::StatusOr<ClipTokenizer> ClipTokenizer::FromDirectory(const std::string& di
 }
 
 absl::StatusOr<std::vector<int64_t>> ClipTokenizer::Tokenize(std::string_view prompt) const {
-  KILN_RETURN_IF_ERROR(CheckUtf8("prompt", prompt));
-  std::vector<int64_t> ids;
-  for (const PromptSegment& segment : specials_.Split(prompt)) {
-    if (segment.special_id.has_value()) {
-      ids.push_back(*segment.special_id);
-      continue;
-    }
-    KILN_ASSIGN_OR_RETURN(std::u32string text, DecodeUtf8("prompt", segment.text));
-    for (const std::string& word : ClipPreTokenize(text)) bpe_.EncodeWord(word, &ids);
-  }
-  return ids;
+  return specials_.Encode(
+      prompt, [&](std::string_view segment, std::vector<int64_t>* ids) {
+        KILN_ASSIGN_OR_RETURN(std::u32string text, DecodeUtf8("prompt", segment));
+        for (const std::string& word : ClipPreTokenize(text)) bpe_.EncodeWord(word, ids);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::vector<int64_t>> ClipTokenizer::Encode(std::string_view prompt) const {

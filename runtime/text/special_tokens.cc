@@ -2,6 +2,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/text/unicode.h"
 
 namespace kiln::text {
 
@@ -60,6 +62,22 @@ absl::StatusOr<std::vector<int64_t>> FrameAndPad(std::vector<int64_t> ids,
   out.push_back(eos);
   out.resize(max_length, pad);
   return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> SpecialTokenSplitter::Encode(
+    std::string_view prompt,
+    const std::function<absl::Status(std::string_view, std::vector<int64_t>*)>&
+        encode_text) const {
+  KILN_RETURN_IF_ERROR(CheckUtf8("prompt", prompt));
+  std::vector<int64_t> ids;
+  for (const PromptSegment& segment : Split(prompt)) {
+    if (segment.special_id.has_value()) {
+      ids.push_back(*segment.special_id);
+      continue;
+    }
+    KILN_RETURN_IF_ERROR(encode_text(segment.text, &ids));
+  }
+  return ids;
 }
 
 }  // namespace kiln::text

@@ -10,6 +10,7 @@
 #define KILN_RUNTIME_TEXT_SPECIAL_TOKENS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,14 @@ class SpecialTokenSplitter {
  public:
   void Add(std::string text, int64_t id);
   std::vector<PromptSegment> Split(std::string_view prompt) const;
+
+  // The ids of `prompt` (checked to be UTF-8): each special token's id, and
+  // for the text between them whatever `encode_text` appends.
+  absl::StatusOr<std::vector<int64_t>> Encode(
+      std::string_view prompt,
+      const std::function<absl::Status(std::string_view text,
+                                       std::vector<int64_t>* ids)>&
+          encode_text) const;
 
  private:
   std::vector<std::pair<std::string, int64_t>> tokens_;

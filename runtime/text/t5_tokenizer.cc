@@ -53,21 +53,17 @@ absl::StatusOr<T5Tokenizer> T5Tokenizer::FromDirectory(const std::string& dir) {
 }
 
 absl::StatusOr<std::vector<int64_t>> T5Tokenizer::Tokenize(std::string_view prompt) const {
-  KILN_RETURN_IF_ERROR(CheckUtf8("prompt", prompt));
-  std::vector<int64_t> ids;
-  for (const PromptSegment& segment : specials_.Split(prompt)) {
-    if (segment.special_id.has_value()) {
-      ids.push_back(*segment.special_id);
-      continue;
-    }
-    std::vector<int> pieces;
-    std::string error = model_.Encode(NextLineToSpace(segment.text), &pieces);
-    if (!error.empty()) {
-      return absl::InternalError(absl::StrCat(name_, ": SentencePiece failed: ", error));
-    }
-    ids.insert(ids.end(), pieces.begin(), pieces.end());
-  }
-  return ids;
+  return specials_.Encode(
+      prompt, [&](std::string_view segment, std::vector<int64_t>* ids) {
+        std::vector<int> pieces;
+        std::string error = model_.Encode(NextLineToSpace(segment), &pieces);
+        if (!error.empty()) {
+          return absl::InternalError(
+              absl::StrCat(name_, ": SentencePiece failed: ", error));
+        }
+        ids->insert(ids->end(), pieces.begin(), pieces.end());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::vector<int64_t>> T5Tokenizer::Encode(std::string_view prompt,
