@@ -18,6 +18,53 @@ namespace mlir::kiln {
 namespace {
 
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
+constexpr llvm::StringLiteral kSizeEqualitiesAttr = "kiln.size_equalities";
+
+/// The binding dimensions `op` needs equal: for each loop of a structured
+/// op, every operand dimension indexed by it, as (binding, dim) pairs tied
+/// to the first one; a copy's source and target, dimension by dimension.
+/// The kernel takes its loop bounds from one binding and indexes the others
+/// with them, so the runtime checks these before dispatching (an input
+/// that disagrees would otherwise be read out of bounds).
+SmallVector<int64_t> sizeEqualities(Operation *op,
+                                    const llvm::SetVector<Value> &bindings) {
+  SmallVector<int64_t> quads;
+  auto tie = [&](Value a, int64_t da, Value b, int64_t db) {
+    if (a == b && da == db)
+      return;
+    auto index = [&](Value v) {
+      return static_cast<int64_t>(llvm::find(bindings, v) - bindings.begin());
+    };
+    quads.append({index(a), da, index(b), db});
+  };
+  if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+    auto type = cast<MemRefType>(copy.getSource().getType());
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      tie(copy.getSource(), d, copy.getTarget(), d);
+    return quads;
+  }
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp)
+    return quads;
+  SmallVector<std::pair<Value, int64_t>> first(linalgOp.getNumLoops(),
+                                               {Value(), -1});
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+    for (auto [d, result] : llvm::enumerate(map.getResults())) {
+      auto loop = dyn_cast<AffineDimExpr>(result);
+      if (!loop)
+        continue;
+      auto &owner = first[loop.getPosition()];
+      if (!owner.first)
+        owner = {operand.get(), static_cast<int64_t>(d)};
+      else
+        tie(owner.first, owner.second, operand.get(), d);
+    }
+  }
+  return quads;
+}
 
 /// Ops that become kernels: every structured op and buffer copy.
 bool isComputeOp(Operation *op) {
@@ -80,6 +127,10 @@ private:
                                        b.getFunctionType(types, {}));
     kernel.setPrivate();
     kernel->setAttr(kDispatchAttr, b.getUnitAttr());
+    SmallVector<int64_t> equalities = sizeEqualities(op, bindings);
+    if (!equalities.empty())
+      kernel->setAttr(kSizeEqualitiesAttr,
+                      b.getDenseI64ArrayAttr(equalities));
     Block *body = kernel.addEntryBlock();
     b.setInsertionPointToStart(body);
     IRMapping mapping;

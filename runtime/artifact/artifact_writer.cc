@@ -101,9 +101,20 @@ Offset<schema::EntryFunction> BuildEntry(FlatBufferBuilder& fbb,
   const Offset<schema::MemoryPlan> plan =
       schema::CreateMemoryPlan(fbb, arena, fbb.CreateVector(buffers));
 
+  std::vector<Offset<schema::SizeEquality>> equalities;
+  for (const SizeEquality& eq : entry.size_equalities) {
+    const Offset<schema::Expr> lhs = BuildExpr(fbb, eq.lhs);
+    const Offset<schema::Expr> rhs = BuildExpr(fbb, eq.rhs);
+    equalities.push_back(
+        schema::CreateSizeEquality(fbb, lhs, rhs, eq.dispatch));
+  }
+  // An entry without equalities stores no vector (as 1.1 did).
+  const auto stored_equalities =
+      equalities.empty() ? 0 : fbb.CreateVector(equalities);
   return schema::CreateEntryFunction(
       fbb, fbb.CreateString(entry.name), fbb.CreateVector(inputs),
-      fbb.CreateVector(outputs), fbb.CreateVector(dispatches), plan);
+      fbb.CreateVector(outputs), fbb.CreateVector(dispatches), plan,
+      stored_equalities);
 }
 
 // The finished FlatBuffer for `c`, whose parameters have their offsets; its

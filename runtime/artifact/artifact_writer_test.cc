@@ -35,7 +35,7 @@ TEST(ArtifactWriterTest, WritesDocumentedLayout) {
 
   EXPECT_EQ(bytes.substr(4, 4), "KILN");
   const schema::Artifact* root = schema::GetArtifact(bytes.data());
-  EXPECT_EQ(root->format_version(), 0x00010001u);
+  EXPECT_EQ(root->format_version(), 0x00010002u);
   const uint64_t w = root->weights_offset();
   EXPECT_EQ(w % 64, 0u);
 
@@ -225,6 +225,18 @@ TEST(ArtifactWriterTest, RejectsInvalidContents) {
        },
        "entry 'encode_text': dispatch 0 (encode_0_embed): binding 2: "
        "strides[1]: expression dims[7]: instruction 0 (PUSH_DIM) reads dim 7"},
+      {"size equality of a missing dispatch",
+       [](SampleArtifact& s) {
+         s.contents.entries[0].size_equalities = {{D(0), D(1), 9}};
+       },
+       "entry 'denoise': size equality 0: dispatch index 9 is out of range "
+       "(the entry has 2)"},
+      {"malformed size equality",
+       [](SampleArtifact& s) {
+         s.contents.entries[0].size_equalities = {{D(0), D(5), 0}};
+       },
+       "entry 'denoise': size equality 0: rhs: expression dims[5]: "
+       "instruction 0 (PUSH_DIM) reads dim 5"},
       {"malformed arena size",
        [](SampleArtifact& s) {
          s.contents.entries[1].memory_plan.arena_size =

@@ -214,6 +214,20 @@ absl::Status CheckEntry(const std::string& path, const ArtifactContents& c,
                                          plan.buffers[i].size, num_dims));
   }
 
+  for (size_t i = 0; i < entry.size_equalities.size(); ++i) {
+    const SizeEquality& eq = entry.size_equalities[i];
+    const std::string at = absl::StrCat(where, ": size equality ", i);
+    KILN_RETURN_IF_ERROR(
+        CheckExpression(absl::StrCat(at, ": lhs"), eq.lhs, num_dims));
+    KILN_RETURN_IF_ERROR(
+        CheckExpression(absl::StrCat(at, ": rhs"), eq.rhs, num_dims));
+    if (eq.dispatch >= entry.dispatches.size()) {
+      return Invalid(at, absl::StrCat("dispatch index ", eq.dispatch,
+                                      " is out of range (the entry has ",
+                                      entry.dispatches.size(), ")"));
+    }
+  }
+
   const size_t counts[kNumBufferKinds] = {
       entry.inputs.size(), entry.outputs.size(), c.parameters.size(),
       plan.buffers.size()};

@@ -24,7 +24,7 @@ using io::DType;
 // format_version is (major << 16) | minor. A reader accepts its own major
 // version and every minor version of it.
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 1;
+inline constexpr uint32_t kFormatMinor = 2;
 inline constexpr uint32_t kFormatVersion = (kFormatMajor << 16) | kFormatMinor;
 
 // "1.0" for 0x00010000.
@@ -137,6 +137,15 @@ struct MemoryPlan {
   std::vector<PlannedBuffer> buffers;
 };
 
+// Two sizes the entry's kernels need equal, checked before any kernel runs
+// (format 1.2; see SizeEquality in artifact.fbs). `dispatch` is the first
+// dispatch that needs it.
+struct SizeEquality {
+  Expression lhs;
+  Expression rhs;
+  uint32_t dispatch = 0;
+};
+
 // A function the runtime calls ("encode_text", "denoise", "vae_decode").
 struct EntryFunction {
   std::string name;
@@ -144,6 +153,7 @@ struct EntryFunction {
   std::vector<TensorSpec> outputs;
   std::vector<Dispatch> dispatches;  // run in order
   MemoryPlan memory_plan;
+  std::vector<SizeEquality> size_equalities;
 };
 
 struct ArtifactContents {

@@ -267,6 +267,16 @@ absl::StatusOr<EntryFunction> Decoder::DecodeEntry(
     out.dispatches.push_back(std::move(d));
     ++index;
   }
+  index = 0;
+  for (const schema::SizeEquality* eq : Tables(entry.size_equalities())) {
+    auto at = [&] { return absl::StrCat(where, ": size equality ", index); };
+    SizeEquality e;
+    KILN_ASSIGN_OR_RETURN(e.lhs, DecodeExpr(*eq->lhs(), at));
+    KILN_ASSIGN_OR_RETURN(e.rhs, DecodeExpr(*eq->rhs(), at));
+    e.dispatch = eq->dispatch();
+    out.size_equalities.push_back(std::move(e));
+    ++index;
+  }
   return out;
 }
 

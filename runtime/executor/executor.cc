@@ -399,7 +399,26 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
     return *value;
   };
 
-  // Step 3: every size, offset, count and binding, before any allocation.
+  // Step 3: every size the kernels need equal, then every size, offset,
+  // count and binding, before any allocation.
+  for (const artifact::SizeEquality& eq : entry.size_equalities) {
+    auto what = [&] {
+      return absl::StrCat("dispatch ", eq.dispatch, " (kernel '",
+                          entry.dispatches[eq.dispatch].kernel,
+                          "'): a size");
+    };
+    KILN_ASSIGN_OR_RETURN(const int64_t lhs, evaluate(eq.lhs, what));
+    KILN_ASSIGN_OR_RETURN(const int64_t rhs, evaluate(eq.rhs, what));
+    if (lhs != rhs) {
+      return error("the inputs' sizes disagree: ",
+                   eq.lhs.ToString(dim_names), " is ", lhs, " but ",
+                   eq.rhs.ToString(dim_names), " is ", rhs,
+                   ", and dispatch ", eq.dispatch, " (kernel '",
+                   entry.dispatches[eq.dispatch].kernel,
+                   "') needs them equal");
+    }
+  }
+
   std::array<std::vector<int64_t>, artifact::kNumBufferKinds> buffer_bytes;
   auto add_buffer = [&](BufferKind kind, int64_t bytes) {
     buffer_bytes[static_cast<int>(kind)].push_back(bytes);

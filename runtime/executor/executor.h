@@ -14,6 +14,8 @@
 //     min, unless the entry uses it (then the entry cannot run: the compiler
 //     must give it an input).
 //  3. Evaluation, before any memory is allocated or any kernel runs: the
+//     entry's size equalities (sizes that kernels need equal, such as the
+//     image + text tokens of hidden states and of the position ids), the
 //     arena size, each planned buffer inside the arena, each output's size,
 //     and for every dispatch its workgroup counts (>= 0) and every binding's
 //     offset, size and shape: size == numel(shape) * element size, offset a

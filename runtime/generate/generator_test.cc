@@ -231,5 +231,28 @@ TEST_F(GeneratorTest, RejectsMoreReferencesThanCompiled) {
       << size.status();
 }
 
+// Tests that the runtime refuses position ids whose rows disagree with the
+// tokens (the kernels would index past them): the artifact's size
+// equalities, checked before any kernel runs.
+TEST_F(GeneratorTest, ModelRejectsPositionIdsThatDisagreeWithTheTokens) {
+  auto file = io::SafetensorsFile::Open(
+      std::string(KILN_GOLDENS_DIR) + "/cases/transformer/t2i_4x6.safetensors");
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::map<std::string, HostTensorView> inputs;
+  for (const std::string& name : (*file)->names()) {
+    if (name.rfind("in.", 0) == 0)
+      inputs[name.substr(3)] = HostTensorView::Of(*(*file)->Find(name));
+  }
+  inputs["img_ids"].shape[0] -= 2;
+  inputs["img_ids"].nbytes -= 2 * 3 * sizeof(float);
+  auto outputs = model_->Run("denoise", inputs);
+  EXPECT_NE(outputs.status().message().find(
+                "the inputs' sizes disagree: (denoise.hidden_states[1] + "
+                "denoise.encoder_hidden_states[1]) is 32 but "
+                "(denoise.img_ids[0] + denoise.txt_ids[0]) is 30"),
+            std::string::npos)
+      << outputs.status();
+}
+
 }  // namespace
 }  // namespace kiln::generate

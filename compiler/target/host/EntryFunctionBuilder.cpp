@@ -15,6 +15,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include <set>
+
 namespace mlir::kiln {
 
 namespace art = ::kiln::artifact;
@@ -53,6 +55,7 @@ namespace {
 
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
 constexpr llvm::StringLiteral kExtentAttr = "kiln.workgroup_extent";
+constexpr llvm::StringLiteral kSizeEqualitiesAttr = "kiln.size_equalities";
 
 /// What a kernel does to the buffer behind argument `arg`: follows views
 /// and asks each user for its memory effects (unknown users: both).
@@ -283,8 +286,34 @@ private:
                         expr::constant(options.maxWorkgroups));
     }
     dispatch.workgroup_count = {count, expr::constant(1), expr::constant(1)};
+    addSizeEqualities(kernel, dispatch, index);
     result.entry.dispatches.push_back(std::move(dispatch));
     return success();
+  }
+
+  /// The binding sizes the kernel needs equal (kiln-outline-dispatches
+  /// records them) that are not already the same expression become runtime
+  /// checks; each distinct pair once.
+  void addSizeEqualities(func::FuncOp kernel, const art::Dispatch &dispatch,
+                         int64_t index) {
+    auto quads = kernel->getAttrOfType<DenseI64ArrayAttr>(kSizeEqualitiesAttr);
+    if (!quads)
+      return;
+    ArrayRef<int64_t> q = quads.asArrayRef();
+    for (size_t i = 0; i + 3 < q.size(); i += 4) {
+      Expression lhs = expr::simplify(dispatch.bindings[q[i]].shape[q[i + 1]]);
+      Expression rhs =
+          expr::simplify(dispatch.bindings[q[i + 2]].shape[q[i + 3]]);
+      if (lhs == rhs)
+        continue;
+      if (rhs.ToString() < lhs.ToString())
+        std::swap(lhs, rhs);
+      if (!seenEqualities.insert(lhs.ToString() + "==" + rhs.ToString())
+               .second)
+        continue;
+      result.entry.size_equalities.push_back(
+          {lhs, rhs, static_cast<uint32_t>(index)});
+    }
   }
 
   FailureOr<art::Binding> bind(Value operand, func::FuncOp kernel,
@@ -421,6 +450,10 @@ private:
           fix(e);
       }
     }
+    for (art::SizeEquality &eq : result.entry.size_equalities) {
+      fix(eq.lhs);
+      fix(eq.rhs);
+    }
     art::MemoryPlan &plan = result.entry.memory_plan;
     fix(plan.arena_size);
     for (art::PlannedBuffer &buffer : plan.buffers) {
@@ -445,6 +478,7 @@ private:
   llvm::DenseMap<Value, uint32_t> inputArgs, parameterArgs, outputAllocs,
       intermediates;
   std::vector<BufferLifetime> lifetimes;
+  std::set<std::string> seenEqualities;
 };
 
 } // namespace

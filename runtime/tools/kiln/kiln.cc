@@ -366,6 +366,11 @@ int Inspect(const std::vector<std::string>& args) {
     std::cout << for_dims << ", " << entry.memory_plan.buffers.size()
               << " planned buffer"
               << (entry.memory_plan.buffers.size() == 1 ? "" : "s") << "\n";
+    // The sizes the runtime checks agree before running (format 1.2).
+    for (const artifact::SizeEquality& eq : entry.size_equalities) {
+      std::cout << "    checks      " << eq.lhs.ToString(a.DimNames())
+                << " == " << eq.rhs.ToString(a.DimNames()) << "\n";
+    }
     if (parsed->flags.count("dispatches")) {
       std::cout << "    planned buffers" << for_dims << "\n";
       for (const artifact::PlannedBuffer& b : entry.memory_plan.buffers) {
