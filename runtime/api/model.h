@@ -18,13 +18,12 @@
 // from the inputs' shapes, the same in every input that has it, and within
 // the range the model was compiled for. Errors are absl::Status values whose
 // message starts with the model's path and says what was expected and what
-// was found; every binding of every kernel is checked to lie inside its
-// buffer before anything runs. One gap remains (docs/CPU_TARGET.md, "Input
-// relations"): sizes that the model needs to agree only as sums, such as
-// `img_ids` rows = image tokens of `hidden_states`, are not checked yet, so
-// inputs that disagree there can make a kernel index past a binding.
-// kiln::generate builds consistent inputs. runtime/executor/executor.h has
-// the details.
+// was found. Before anything runs, every binding of every kernel is checked
+// to lie inside its buffer, and every pair of sizes a kernel needs equal
+// (such as `img_ids` rows + `txt_ids` rows = image + text tokens) is checked
+// to agree, so nothing a caller passes or a model file holds makes the
+// runtime crash or run a kernel out of bounds. runtime/executor/executor.h
+// has the details.
 #ifndef KILN_RUNTIME_API_MODEL_H_
 #define KILN_RUNTIME_API_MODEL_H_
 

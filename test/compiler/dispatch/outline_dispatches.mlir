@@ -12,10 +12,12 @@
 // CHECK: call @two_ops__dispatch_1(%[[X]], %[[Y]]) : (memref<?x8xf32>, memref<?x8xf32>) -> ()
 // CHECK-NOT: linalg.
 // CHECK: return %[[Y]]
-// CHECK: func.func private @two_ops__dispatch_0(%[[A:.+]]: memref<?x8xf32>) attributes {kiln.dispatch}
+// CHECK: func.func private @two_ops__dispatch_0(%[[A:.+]]: memref<?x8xf32>) attributes {kiln.dispatch} {
 // CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK: linalg.fill ins(%[[ZERO]] : f32) outs(%[[A]] : memref<?x8xf32>)
-// CHECK: func.func private @two_ops__dispatch_1(%{{.+}}: memref<?x8xf32>, %{{.+}}: memref<?x8xf32>) attributes {kiln.dispatch}
+// The add ties both dims of its two bindings: (binding, dim) pairs the
+// runtime checks when their sizes come from different inputs.
+// CHECK: func.func private @two_ops__dispatch_1(%{{.+}}: memref<?x8xf32>, %{{.+}}: memref<?x8xf32>) attributes {kiln.dispatch, kiln.size_equalities = array<i64: 0, 0, 1, 0, 0, 1, 1, 1>}
 // CHECK: linalg.generic
 // CHECK: arith.addf
 func.func @two_ops(%x: memref<?x8xf32>) -> memref<?x8xf32> {
