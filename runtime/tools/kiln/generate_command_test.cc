@@ -2,7 +2,12 @@
 // fixture compiles: a real run writes a PNG with its text chunks and a
 // timing summary; every kind of bad input fails with one clear line, exit
 // status 1 or 2, and leaves no output file behind.
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdio>
 #include <cstdlib>
@@ -161,6 +166,32 @@ TEST_F(GenerateCliTest, UsageErrors) {
                      "-p/--prompt is required");
   ExpectCleanFailure(Kiln({KILN_TINY_ARTIFACT, "-p", "x", "--steps", "many"}),
                      2, "--steps: 'many' is not a number");
+}
+
+// Tests that Ctrl-C (SIGINT) during sampling stops with status 130 and
+// writes nothing.
+TEST_F(GenerateCliTest, InterruptLeavesNoOutput) {
+  const std::string out = Output();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Enough steps of a large image to be still sampling when the signal
+    // comes; stdout and stderr discarded.
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execl(KILN_CLI, KILN_CLI, "generate", KILN_TINY_ARTIFACT, "-p", "x",
+          "--steps", "1000", "--width", "256", "--height", "256",
+          "--max-sequence-length", "16", "-o", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(kill(child, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_EQ(dir_.List(), std::vector<std::string>{});
 }
 
 TEST_F(GenerateCliTest, HelpDescribesEveryOption) {
