@@ -77,6 +77,13 @@ static cl::opt<int64_t> maxTextTokens(
     "max-text-tokens", cl::desc("Longest T5 token sequence"), cl::init(512),
     cl::cat(kilnCategory));
 
+static cl::list<std::string> dumpIrAfter(
+    "dump-ir-after",
+    cl::desc("Print the module to stderr after each pass with this argument "
+             "(e.g. kiln-outline-dispatches; repeatable; 'all' for every "
+             "pass), through dispatch formation"),
+    cl::value_desc("pass"), cl::cat(kilnCategory));
+
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(kilnCategory));
 
@@ -136,6 +143,20 @@ int main(int argc, char **argv) {
   }
   if (emit != Emit::Kiln) {
     mlir::PassManager pm(&context);
+    if (!dumpIrAfter.empty()) {
+      // Passes run on the module: printing it whole shows every function.
+      context.disableMultithreading();
+      std::vector<std::string> wanted(dumpIrAfter.begin(), dumpIrAfter.end());
+      pm.enableIRPrinting(
+          [](mlir::Pass *, mlir::Operation *) { return false; },
+          [wanted](mlir::Pass *pass, mlir::Operation *) {
+            for (const std::string &name : wanted)
+              if (name == "all" || pass->getArgument() == name)
+                return true;
+            return false;
+          },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+    }
     mlir::kiln::addKilnToLinalgPasses(pm);
     if (emit != Emit::Linalg)
       mlir::kiln::addDispatchFormationPasses(pm);
