@@ -9,7 +9,9 @@
 #include <chrono>
 #include <thread>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -20,6 +22,7 @@
 #include "runtime/image/png_reader.h"
 #include "runtime/image/png_writer.h"
 #include "runtime/io/io_test_util.h"
+#include "runtime/io/safetensors.h"
 
 namespace kiln::cli {
 namespace {
@@ -89,6 +92,40 @@ TEST_F(GenerateCliTest, WritesAPngWithItsTextChunksAndATimingSummary) {
   EXPECT_EQ(text["seed"], "3");
   EXPECT_EQ(text["steps"], "2");
   EXPECT_EQ(text["model"], "tiny-flux");
+}
+
+// Tests --init-noise and --save-latents on the golden text-to-image case:
+// the saved latents equal FluxPipeline's (test/goldens/cases/generate).
+TEST_F(GenerateCliTest, InitNoiseAndSaveLatentsReproduceFluxPipeline) {
+  const std::string golden =
+      std::string(KILN_GOLDENS_DIR) + "/cases/generate/t2i.safetensors";
+  auto reference = io::SafetensorsFile::Open(golden);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const auto& meta = (*reference)->metadata();
+  const std::string latents = dir_.Path("latents.safetensors");
+  Result result = Kiln({KILN_TINY_ARTIFACT, "-p", meta.at("prompt"), "-o",
+                        Output(), "--steps", meta.at("steps"), "--guidance",
+                        meta.at("guidance"), "--width", meta.at("width"),
+                        "--height", meta.at("height"), "--max-sequence-length",
+                        meta.at("max_sequence_length"), "--init-noise", golden,
+                        "--save-latents", latents, "-q"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  auto saved = io::SafetensorsFile::Open(latents);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  const io::TensorView* got = (*saved)->Find("latents");
+  const io::TensorView* want = (*reference)->Find("out.latents");
+  ASSERT_NE(got, nullptr);
+  ASSERT_NE(want, nullptr);
+  ASSERT_EQ(got->shape, want->shape);
+  std::vector<float> a(got->numel()), b(want->numel());
+  std::memcpy(a.data(), got->data, got->nbytes);
+  std::memcpy(b.data(), want->data, want->nbytes);
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num = std::max(num, std::fabs(double(a[i]) - b[i]));
+    den = std::max(den, std::fabs(double(b[i])));
+  }
+  EXPECT_LE(num / den, 1e-3);
 }
 
 TEST_F(GenerateCliTest, SeveralImagesGetNumberedFiles) {
