@@ -155,6 +155,16 @@ absl::StatusOr<image::ImageSize> Generator::OutputSize(
               size.width != 0 ? size.width
                               : int(std::sqrt(area * aspect)) / patch * patch};
     }
+    // A default that exceeds what the artifact was compiled for shrinks to
+    // fit, keeping its aspect ratio (a size the user gave is checked below).
+    const int longest = std::max(size.height, size.width);
+    if (info_.max_image_size && longest > *info_.max_image_size) {
+      const double scale = double(*info_.max_image_size) / longest;
+      if (request.height == 0)
+        size.height = std::max(patch, int(size.height * scale) / patch * patch);
+      if (request.width == 0)
+        size.width = std::max(patch, int(size.width * scale) / patch * patch);
+    }
   }
   for (int value : {size.height, size.width}) {
     if (value < patch || value % patch != 0) {

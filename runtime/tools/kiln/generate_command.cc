@@ -45,7 +45,8 @@ Options:
   --width W, --height H      output size in pixels, multiples of the latent
                              patch (16 for FLUX.1); default: the model's
                              default area (1024x1024 for FLUX.1), in the first
-                             reference's aspect ratio when editing
+                             reference's aspect ratio when editing, shrunk to
+                             the compiled --max-image-size if larger
   --steps N                  sampling steps (default 28)
   --guidance G               guidance embedding value (default 3.5)
   --seed S                   seed of the initial noise (default 0)
