@@ -26,25 +26,7 @@ mkdir -p "$OUT"
 now() { date +%s.%N; }
 took() { awk -v a="$2" -v b="$(now)" -v n="$1" 'BEGIN{printf "[%s took %.1f s]\n", n, b - a}'; }
 
-# CPU cores other processes keep busy, sampled over 3 s (from /proc/stat).
-busy_cores() {
-  local a b
-  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
-  sleep 3
-  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
-  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b - a) / hz / 3}'
-}
-wait_quiet() {
-  local start=$SECONDS c
-  while :; do
-    c=$(busy_cores)
-    if awk -v c="$c" 'BEGIN{exit !(c < 0.15)}'; then echo "machine quiet (${c} cores busy)"; return; fi
-    if (( SECONDS - start >= QUIET_WAIT_S )); then
-      echo "WARNING: machine still busy (${c} cores) after ${QUIET_WAIT_S} s; measuring anyway"; return
-    fi
-    echo "waiting: other processes use ${c} cores"; sleep 12
-  done
-}
+source bench/quiet.sh   # busy_cores, wait_quiet (the scripts run from the repository root)
 
 t=$(now)
 if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then

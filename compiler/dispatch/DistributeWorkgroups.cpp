@@ -18,48 +18,144 @@ namespace {
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
 constexpr llvm::StringLiteral kExtentAttr = "kiln.workgroup_extent";
 
-/// The (kernel argument, dimension) whose size is loop 0's trip count, if
-/// loop 0 is parallel: the first operand that indexes a dimension by d0.
+/// The (kernel argument, dimension) whose size is loop `loop`'s trip count:
+/// the first kernel argument that indexes a dimension by d<loop> alone.
 std::optional<std::pair<int64_t, int64_t>>
-distributedExtent(linalg::LinalgOp op, func::FuncOp kernel) {
-  if (op.getNumLoops() == 0 ||
-      op.getIteratorTypesArray().front() != utils::IteratorType::parallel)
-    return std::nullopt;
+extentOf(linalg::LinalgOp op, func::FuncOp kernel, unsigned loop) {
   for (OpOperand &operand : op->getOpOperands()) {
     auto arg = dyn_cast<BlockArgument>(operand.get());
     if (!arg || arg.getOwner() != &kernel.getBody().front())
       continue;
     AffineMap map = op.getMatchingIndexingMap(&operand);
     for (auto [pos, expr] : llvm::enumerate(map.getResults()))
-      if (auto dim = dyn_cast<AffineDimExpr>(expr); dim && dim.getPosition() == 0)
+      if (auto dim = dyn_cast<AffineDimExpr>(expr);
+          dim && dim.getPosition() == loop)
         return std::pair<int64_t, int64_t>(arg.getArgNumber(), pos);
   }
   return std::nullopt;
 }
 
-/// Restricts dimension 0 of `loop` to the block of workgroup `id` out of
-/// `count`: [lb + id*chunk*step, min(ub, lb + (id+1)*chunk*step)).
-void restrictToBlock(OpBuilder &b, scf::ParallelOp loop, Value id,
-                     Value count) {
-  Location loc = loop.getLoc();
-  b.setInsertionPoint(loop);
-  Value lb = loop.getLowerBound()[0], ub = loop.getUpperBound()[0],
-        step = loop.getStep()[0];
-  Value trips = arith::CeilDivUIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, ub, lb), step);
-  Value chunk = arith::CeilDivUIOp::create(b, loc, trips, count);
-  Value span = arith::MulIOp::create(b, loc, chunk, step);
-  Value start = arith::AddIOp::create(
-      b, loc, lb, arith::MulIOp::create(b, loc, id, span));
-  Value end = arith::MinUIOp::create(
-      b, loc, ub, arith::AddIOp::create(b, loc, start, span));
-  // Blocks past the end are empty: start >= end.
-  start = arith::MinUIOp::create(b, loc, start, end);
-  loop.getLowerBoundMutable().slice(0, 1).assign(start);
-  loop.getUpperBoundMutable().slice(0, 1).assign(end);
+/// Whether every operand uses loop `loop` only as a whole dimension
+/// (`d<loop>` alone, never inside `d0 + d1` or similar), so that restricting
+/// the loop is restricting those dimensions with subviews.
+bool isSliceable(linalg::LinalgOp op, unsigned loop) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    for (AffineExpr expr : op.getMatchingIndexingMap(&operand).getResults())
+      if (expr.isFunctionOfDim(loop) && !isa<AffineDimExpr>(expr))
+        return false;
+  }
+  return true;
 }
 
-LogicalResult distribute(func::FuncOp kernel) {
+/// Whether loop `loop` is the output's innermost (contiguous) dimension:
+/// its blocks are rounded to 16 elements (whole vectors and register tiles
+/// for the CPU code generator, no cache line written by two threads).
+int64_t granuleOf(linalg::LinalgOp op, unsigned loop) {
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (map.getNumResults() > 0)
+    if (auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+        dim && dim.getPosition() == loop)
+      return 16;
+  return 1;
+}
+
+/// The loop to split over workgroups. The outermost parallel loop is often
+/// the batch (1 at run time), which leaves one workgroup and one thread, so
+/// the choice is the parallel loop with the most static blocks (the output
+/// features of a linear, the channels of an elementwise op): static extents
+/// are the model's sizes and stay large. When no static loop has at least 4
+/// blocks, the innermost dynamic parallel loop (tokens rather than batch).
+/// Only loops that some kernel argument states the size of and that subviews
+/// can restrict qualify.
+std::optional<unsigned> chooseLoop(linalg::LinalgOp op, func::FuncOp kernel) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  std::optional<unsigned> best, dynamicBest;
+  int64_t bestBlocks = 0;
+  for (unsigned loop = 0; loop < iterators.size(); ++loop) {
+    if (iterators[loop] != utils::IteratorType::parallel ||
+        !extentOf(op, kernel, loop) || !isSliceable(op, loop))
+      continue;
+    if (ShapedType::isDynamic(ranges[loop])) {
+      dynamicBest = loop;
+      continue;
+    }
+    int64_t blocks = llvm::divideCeil(ranges[loop], granuleOf(op, loop));
+    if (ranges[loop] > 1 && blocks > bestBlocks) {
+      best = loop;
+      bestBlocks = blocks;
+    }
+  }
+  if (dynamicBest && (!best || bestBlocks < 4))
+    return dynamicBest;
+  return best;
+}
+
+/// Workgroup `id` of `count` gets [start, end) of loop `loop`, contiguous
+/// blocks of ceil(trips / count) rounded up to a multiple of `granule`.
+std::pair<Value, Value> blockOf(OpBuilder &b, Location loc, Value size,
+                                Value id, Value count, int64_t granule) {
+  Value chunk = arith::CeilDivUIOp::create(b, loc, size, count);
+  if (granule > 1) {
+    Value g = arith::ConstantIndexOp::create(b, loc, granule);
+    chunk = arith::MulIOp::create(
+        b, loc, arith::CeilDivUIOp::create(b, loc, chunk, g), g);
+  }
+  Value end = arith::MinUIOp::create(
+      b, loc, size,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, id, chunk), chunk));
+  // Blocks past the end are empty: start == end.
+  Value start =
+      arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, id, chunk),
+                             end);
+  return {start, end};
+}
+
+/// Restricts loop `loop` of `op` to [start, end): every operand becomes a
+/// subview of its block, and linalg.index ops are offset back to the full
+/// iteration space. Returns the restricted op (the original is erased).
+linalg::LinalgOp restrictLoop(RewriterBase &rewriter, linalg::LinalgOp op,
+                              unsigned loop, Value start, Value end) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value extent = arith::SubIOp::create(rewriter, loc, end, start);
+  SmallVector<Value> operands;
+  for (OpOperand &operand : op->getOpOperands()) {
+    Value value = operand.get();
+    auto type = dyn_cast<MemRefType>(value.getType());
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!type || !map.isFunctionOfDim(loop)) {
+      operands.push_back(value);
+      continue;
+    }
+    SmallVector<OpFoldResult> offsets, sizes,
+        strides(type.getRank(), rewriter.getIndexAttr(1));
+    for (auto [pos, expr] : llvm::enumerate(map.getResults())) {
+      if (expr.isFunctionOfDim(loop)) {
+        offsets.push_back(start);
+        sizes.push_back(extent);
+      } else {
+        offsets.push_back(rewriter.getIndexAttr(0));
+        sizes.push_back(memref::getMixedSize(rewriter, loc, value, pos));
+      }
+    }
+    operands.push_back(memref::SubViewOp::create(rewriter, loc, value, offsets,
+                                                 sizes, strides));
+  }
+  Operation *restricted = clone(rewriter, op, TypeRange{}, operands);
+  auto linalgOp = cast<linalg::LinalgOp>(restricted);
+  SmallVector<OpFoldResult> indexOffsets(op.getNumLoops(),
+                                         rewriter.getIndexAttr(0));
+  indexOffsets[loop] = start;
+  linalg::offsetIndices(rewriter, linalgOp, indexOffsets);
+  rewriter.eraseOp(op);
+  return linalgOp;
+}
+
+LogicalResult distribute(func::FuncOp kernel, bool lowerToLoops) {
   Block &body = kernel.getBody().front();
   Location loc = kernel.getLoc();
   OpBuilder b(kernel.getContext());
@@ -82,21 +178,23 @@ LogicalResult distribute(func::FuncOp kernel) {
                               "found ")
            << ops.size();
   linalg::LinalgOp op = ops.front();
-  std::optional<std::pair<int64_t, int64_t>> extent =
-      distributedExtent(op, kernel);
-
-  rewriter.setInsertionPoint(op);
-  FailureOr<linalg::LinalgLoops> loops =
-      linalg::linalgOpToParallelLoops(rewriter, op);
-  if (failed(loops))
-    return op.emitOpError("cannot be turned into loops");
-  rewriter.eraseOp(op);
-
-  auto parallel = loops->empty() ? scf::ParallelOp()
-                                 : dyn_cast<scf::ParallelOp>(loops->front());
-  if (extent && parallel) {
-    restrictToBlock(b, parallel, id, count);
-  } else {
+  std::optional<unsigned> loop = chooseLoop(op, kernel);
+  std::optional<std::pair<int64_t, int64_t>> extent;
+  if (loop) {
+    extent = extentOf(op, kernel, *loop);
+    b.setInsertionPoint(op);
+    auto [arg, dim] = *extent;
+    Value size = memref::DimOp::create(b, loc, kernel.getArgument(arg), dim);
+    auto [start, end] = blockOf(b, loc, size, id, count, granuleOf(op, *loop));
+    op = restrictLoop(rewriter, op, *loop, start, end);
+  }
+  if (lowerToLoops || !loop) {
+    rewriter.setInsertionPoint(op);
+    if (failed(linalg::linalgOpToLoops(rewriter, op)))
+      return op.emitOpError("cannot be turned into loops");
+    rewriter.eraseOp(op);
+  }
+  if (!loop) {
     // No parallel dimension: workgroup 0 does all the work.
     b.setInsertionPointToStart(&body);
     Value isFirst = arith::CmpIOp::create(
@@ -108,7 +206,6 @@ LogicalResult distribute(func::FuncOp kernel) {
       if (&inner != guard && &inner != terminator &&
           !inner.isBeforeInBlock(guard))
         inner.moveBefore(guard.thenBlock()->getTerminator());
-    extent.reset();
   }
   if (extent)
     kernel->setAttr(kExtentAttr,
@@ -122,7 +219,7 @@ struct DistributeWorkgroupsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto kernel : module.getOps<func::FuncOp>())
-      if (kernel->hasAttr(kDispatchAttr) && failed(distribute(kernel)))
+      if (kernel->hasAttr(kDispatchAttr) && failed(distribute(kernel, lowerToLoops)))
         return signalPassFailure();
     if (hostWorkgroups < 1) {
       module.emitError("host-workgroups must be >= 1");

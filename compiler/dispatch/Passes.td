@@ -76,15 +76,24 @@ def OutlineDispatchesPass : Pass<"kiln-outline-dispatches", "mlir::ModuleOp"> {
 
 def DistributeWorkgroupsPass
     : Pass<"kiln-distribute-workgroups", "mlir::ModuleOp"> {
-  let summary = "Splits each kernel's outermost parallel loop over workgroups";
+  let summary = "Splits one parallel loop of each kernel over workgroups";
   let description = [{
     Gives every `kiln.dispatch` function two trailing index arguments,
-    `workgroup_id` and `workgroup_count`, and turns its compute op into loops
-    (`scf.parallel` for parallel dimensions, `scf.for` for reductions) whose
-    outermost parallel dimension is cut into `workgroup_count` contiguous
-    blocks; workgroup `workgroup_id` runs its block. Any count works, so the
-    runtime picks one for its threads. A kernel without a parallel dimension
-    runs in workgroup 0 only. `memref.copy` becomes `linalg.copy` first.
+    `workgroup_id` and `workgroup_count`, and cuts one parallel loop of its
+    compute op into `workgroup_count` contiguous blocks; workgroup
+    `workgroup_id` runs its block (the op on subviews of its operands). The
+    loop is the parallel one with the largest static trip count (else the
+    innermost dynamic one): the outermost is often the batch, 1 at run time,
+    which would leave one thread working. Blocks along the output's
+    innermost dimension are multiples of 16 elements. Any count works, so
+    the runtime picks one for its threads. A kernel without a parallel
+    dimension runs in workgroup 0 only. `memref.copy` becomes `linalg.copy`
+    first.
+
+    With `lower-to-loops` (the default) the restricted op becomes `scf.for`
+    loops, which plain upstream lowering takes (the JIT runner); without it
+    the op stays a linalg op for the CPU target's tiling and vectorization
+    (kiln-cpu-vectorize-contractions).
 
     Each kernel gets `kiln.workgroup_extent = [binding, dim]`: the
     kernel argument and dimension whose size is the distributed loop's trip
@@ -97,7 +106,9 @@ def DistributeWorkgroupsPass
   }];
   let options = [
     Option<"hostWorkgroups", "host-workgroups", "int64_t", /*default=*/"1",
-           "Workgroups each host call runs in sequence">
+           "Workgroups each host call runs in sequence">,
+    Option<"lowerToLoops", "lower-to-loops", "bool", /*default=*/"true",
+           "Turn each kernel's restricted op into scf.for loops">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect"];

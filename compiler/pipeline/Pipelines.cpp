@@ -35,6 +35,11 @@ void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createOutlineDispatchesPass());
   DistributeWorkgroupsPassOptions distribute;
   distribute.hostWorkgroups = hostWorkgroups;
+  // A host that runs the module itself (the JIT runner, which asks for
+  // several host workgroups) lowers it with plain upstream passes and needs
+  // loops; kernels for the CPU target keep their linalg op, which
+  // compileCpuKernels tiles and vectorizes.
+  distribute.lowerToLoops = hostWorkgroups > 1;
   pm.addPass(createDistributeWorkgroupsPass(distribute));
 }
 

@@ -45,13 +45,20 @@ std::string cpuTargetNames() {
   return "cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512";
 }
 
-/// Kernel lowering: upstream passes from loops on memrefs to LLVM, then
-/// the ABI wrappers.
+/// Kernel lowering. Kernels arrive with one linalg op on their workgroup's
+/// subviews (kiln-distribute-workgroups, lower-to-loops=false). f32
+/// contractions become register-tiled vector code; everything else becomes
+/// plain loops that LLVM's loop vectorizer widens, which needs reductions
+/// marked reassociable and exp/tanh/erf as polynomials instead of libm
+/// calls. canonicalize + cse fold the tiles' repeated index arithmetic
+/// before upstream lowering to LLVM and the ABI wrappers.
 static constexpr const char *kKernelPipeline =
+    "kiln-cpu-vectorize-contractions,kiln-cpu-reassociate-reductions,"
+    "convert-linalg-to-loops,kiln-cpu-approximate-math,canonicalize,cse,"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-    "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
-    "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-    "convert-func-to-llvm,reconcile-unrealized-casts,"
+    "convert-vector-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts,"
     "kiln-emit-cpu-kernel-abi";
 
 /// Keeps only the kernels, each with a C interface for its ABI wrapper.

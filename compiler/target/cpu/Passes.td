@@ -27,4 +27,54 @@ def EmitCpuKernelAbiPass : Pass<"kiln-emit-cpu-kernel-abi", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def VectorizeContractionsPass
+    : Pass<"kiln-cpu-vectorize-contractions", "mlir::ModuleOp"> {
+  let summary = "Register-tiled vector<8xf32> code for f32 linalg contractions";
+  let description = [{
+    Rewrites every f32 `linalg.generic` contraction on memrefs (mulf + addf
+    body, one reduction loop, projected-permutation maps) into k- and
+    n-blocked `scf.for` loops around a register tile of `vector.fma`s:
+
+    - both inputs contiguous along k (`x @ W^T`, `Q @ K^T`): a 3x4 tile of
+      vector<8xf32> partial sums, reduced (`vector.reduction <add>`) once
+      per k block of 512 and added to C;
+    - B and C contiguous along n (`P @ V`): a 6x16 tile of C held in 12
+      vector<8xf32> registers, updated with broadcasts of A.
+
+    Tiles at the edges shrink (down to 1x1 and vector<1xf32>), so any shape
+    works. Other ops are left as they are. Run before
+    `convert-linalg-to-loops`; the output needs `convert-vector-to-llvm`.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ApproximateMathPass : Pass<"kiln-cpu-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Polynomial approximations of math.exp, math.tanh and math.erf";
+  let description = [{
+    Rewrites f32 `math.exp`, `math.tanh` and `math.erf` into upstream's
+    polynomial approximations (arith ops), so that the loops around them
+    vectorize instead of calling libm once per element. Other math ops
+    (sin, cos, rsqrt, ...) are left as they are.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ReassociateReductionsPass
+    : Pass<"kiln-cpu-reassociate-reductions", "mlir::ModuleOp"> {
+  let summary = "Marks the arith ops of linalg reductions fastmath<reassoc>";
+  let description = [{
+    Adds `reassoc` to the fast-math flags of every arith op in the body of
+    a `linalg.generic` with a reduction loop, so that LLVM's loop vectorizer
+    may sum (or take the maximum) in vector lanes once the op is lowered to
+    loops. Run after kiln-cpu-vectorize-contractions, before
+    convert-linalg-to-loops.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 #endif // KILN_COMPILER_TARGET_CPU_PASSES_TD

@@ -1,21 +1,33 @@
 // RUN: kiln-opt --split-input-file --kiln-distribute-workgroups=host-workgroups=4 %s | FileCheck %s
+// RUN: kiln-opt --split-input-file --kiln-distribute-workgroups=lower-to-loops=false %s | FileCheck %s --check-prefix=LINALG
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
 
-// Tests that the outermost parallel loop is cut into contiguous blocks, one
-// per workgroup, and that the host runs every workgroup.
+// Tests that a parallel loop is cut into contiguous blocks, one per
+// workgroup, and that the host runs every workgroup. The static dimension (8)
+// is too small to split, so the dynamic rows are.
 // CHECK-LABEL: func.func @host
 // CHECK: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: scf.for %[[WG:.+]] = %{{.+}} to %[[C4]]
 // CHECK: call @host__dispatch_0(%{{.+}}, %{{.+}}, %[[WG]], %[[C4]])
-// CHECK: func.func private @host__dispatch_0(%{{.+}}: memref<?x8xf32>, %[[OUT:.+]]: memref<?x8xf32>, %[[ID:.+]]: index, %[[COUNT:.+]]: index) attributes {kiln.dispatch, kiln.workgroup_extent = array<i64: 0, 0>}
-// CHECK: %[[TRIPS:.+]] = arith.ceildivui
-// CHECK: %[[CHUNK:.+]] = arith.ceildivui %[[TRIPS]], %[[COUNT]]
-// CHECK: arith.muli %[[ID]]
-// CHECK: %[[END:.+]] = arith.minui
+// CHECK: func.func private @host__dispatch_0(%[[IN:.+]]: memref<?x8xf32>, %[[OUT:.+]]: memref<?x8xf32>, %[[ID:.+]]: index, %[[COUNT:.+]]: index) attributes {kiln.dispatch, kiln.workgroup_extent = array<i64: 0, 0>}
+// CHECK: %[[ROWS:.+]] = memref.dim %[[IN]], %{{.+}}
+// CHECK: %[[CHUNK:.+]] = arith.ceildivui %[[ROWS]], %[[COUNT]]
+// CHECK: arith.muli %[[ID]], %[[CHUNK]]
+// CHECK: %[[END:.+]] = arith.minui %[[ROWS]]
 // CHECK: %[[START:.+]] = arith.minui %{{.+}}, %[[END]]
-// CHECK: scf.parallel (%{{.+}}, %{{.+}}) = (%[[START]], %{{.+}}) to (%[[END]], %{{.+}})
+// CHECK: %[[SIZE:.+]] = arith.subi %[[END]], %[[START]]
+// CHECK: memref.subview %[[IN]][%[[START]], 0] [%[[SIZE]], 8] [1, 1]
+// CHECK: memref.subview %[[OUT]][%[[START]], 0] [%[[SIZE]], 8] [1, 1]
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[SIZE]]
+// CHECK: scf.for
+// CHECK-NOT: linalg.generic
+// Without lowering to loops the op stays, on the workgroup's subviews.
+// LINALG-LABEL: func.func private @host__dispatch_0
+// LINALG: %[[SUB:.+]] = memref.subview %arg0
+// LINALG: %[[SUBOUT:.+]] = memref.subview %arg1
+// LINALG: linalg.generic {{.*}} ins(%[[SUB]] : {{.*}}) outs(%[[SUBOUT]] : {{.*}})
 func.func @host(%x: memref<?x8xf32>, %y: memref<?x8xf32>) {
   call @host__dispatch_0(%x, %y) : (memref<?x8xf32>, memref<?x8xf32>) -> ()
   return
@@ -58,7 +70,7 @@ func.func private @sum__dispatch_0(%x: memref<?xf32>, %s: memref<f32>) attribute
 
 // Tests that a buffer copy is distributed like any other op.
 // CHECK-LABEL: func.func private @copy__dispatch_0
-// CHECK: scf.parallel
+// CHECK: scf.for
 // CHECK-NOT: memref.copy
 func.func @copy(%x: memref<?x4xf32>, %y: memref<?x4xf32>) {
   call @copy__dispatch_0(%x, %y) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
@@ -66,5 +78,43 @@ func.func @copy(%x: memref<?x4xf32>, %y: memref<?x4xf32>) {
 }
 func.func private @copy__dispatch_0(%x: memref<?x4xf32>, %y: memref<?x4xf32>) attributes {kiln.dispatch} {
   memref.copy %x, %y : memref<?x4xf32> to memref<?x4xf32>
+  return
+}
+
+// -----
+
+#in = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// Tests that a large static dimension is split rather than the batch (1 at
+// run time), in blocks of 16 when it is the output's innermost dimension,
+// and that linalg.index sees the full iteration space.
+// CHECK-LABEL: func.func private @wide__dispatch_0
+// CHECK-SAME: kiln.workgroup_extent = array<i64: 0, 2>
+// CHECK: %[[C16:.+]] = arith.constant 16 : index
+// CHECK: %[[Q:.+]] = arith.ceildivui %{{.+}}, %[[C16]]
+// CHECK: %[[CHUNK:.+]] = arith.muli %[[Q]], %[[C16]]
+// CHECK: arith.minui
+// CHECK: %[[START:.+]] = arith.minui
+// CHECK: memref.subview %arg0[0, 0, %[[START]]]
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for %[[IV:[a-z0-9]+]] =
+// CHECK: affine.apply #{{.+}}()[%[[IV]], %[[START]]]
+// LINALG-LABEL: func.func private @wide__dispatch_0
+// LINALG: linalg.index 2
+// LINALG: affine.apply
+func.func @wide(%y: memref<?x?x256xf32>) {
+  call @wide__dispatch_0(%y) : (memref<?x?x256xf32>) -> ()
+  return
+}
+func.func private @wide__dispatch_0(%y: memref<?x?x256xf32>) attributes {kiln.dispatch} {
+  linalg.generic {indexing_maps = [#in], iterator_types = ["parallel", "parallel", "parallel"]}
+      outs(%y : memref<?x?x256xf32>) {
+  ^bb0(%b: f32):
+    %i = linalg.index 2 : index
+    %ii = arith.index_cast %i : index to i64
+    %f = arith.sitofp %ii : i64 to f32
+    linalg.yield %f : f32
+  }
   return
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Kiln's half of issue 4's benchmark (see bench/README.md): compiles the medium
+# FLUX transformer with kiln-compile, runs its denoise step with `kiln run`
+# RUNS times, and prints the median step time, GFLOP/s (499.08 GFLOP analytic
+# work per step), the fraction of the measured GEMM ceiling, the peak RSS
+# (/usr/bin/time -v) and a per-kernel-kind breakdown (bench/kernel_kinds.py).
+# It also checks the output against diffusers' `out.sample` in the case file.
+#
+#   bench/bench_kiln.sh                  # THREADS=2 RUNS=3, logs in build/bench/kiln
+#   RECOMPILE=0 bench/bench_kiln.sh      # reuse build/bench/medium.kiln
+#
+# Nothing here is part of the CMake build or ctest. Needs build/bin/kiln and
+# build/bin/kiln-compile (ninja -C build kiln kiln-compile) and the medium
+# model (made here with the reference venv when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+RECOMPILE=${RECOMPILE:-1}
+PY=${PY:-$HOME/.venvs/kiln-ref/bin/python}
+BIN=${BIN:-build/bin}
+OUT=${OUT:-build/bench}
+MODEL=${MODEL:-$OUT/medium-flux}
+CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
+ARTIFACT=${ARTIFACT:-$OUT/medium.kiln}
+LOGS=${LOGS:-$OUT/kiln}
+GFLOP=499.08
+# The higher of the two OpenBLAS ceilings measured by bench/run.sh (GFLOP/s).
+CEILING=${CEILING:-$(cat "$OUT"/gemm_ceiling.*.json 2>/dev/null | grep -o '"ceiling_gflops": *[0-9.]*' | awk -F: '$2>m{m=$2} END{print m+0}')}
+[[ "$CEILING" == 0 || -z "$CEILING" ]] && CEILING=156.5
+QUIET_WAIT_S=${QUIET_WAIT_S:-600}
+mkdir -p "$LOGS"
+
+source bench/quiet.sh   # busy_cores, wait_quiet (the scripts run from the repository root)
+
+if [[ ! -f "$MODEL/transformer/config.json" || ! -f "$CASE" ]]; then
+  "$PY" bench/make_medium_flux.py "$MODEL" --case "$CASE"
+fi
+
+if [[ "$RECOMPILE" == 1 || ! -f "$ARTIFACT" ]]; then
+  /usr/bin/time -v "$BIN/kiln-compile" "$MODEL" --component=transformer \
+      --target=cpu-x86_64-avx2 -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
+      | grep -E "kiln-compile:|Elapsed|Maximum resident"
+  "$BIN/kiln-compile" "$MODEL" --component=transformer --emit=dispatches \
+      -o "$LOGS/dispatches.mlir"
+fi
+
+times=()
+for i in $(seq 1 "$RUNS"); do
+  wait_quiet
+  /usr/bin/time -v "$BIN/kiln" run "$ARTIFACT" denoise --inputs "$CASE" \
+      --outputs "$LOGS/out.safetensors" --threads "$THREADS" --timing \
+      > "$LOGS/run$i.log" 2>&1
+  ms=$(grep -o 'dispatches [0-9.]* ms' "$LOGS/run$i.log" | awk '{print $2}')
+  rss=$(grep 'Maximum resident' "$LOGS/run$i.log" | awk '{print $NF}')
+  echo "run $i: step (all dispatches) ${ms} ms, peak RSS ${rss} KiB"
+  times+=("$ms")
+done
+
+median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
+rss=$(grep -h 'Maximum resident' "$LOGS"/run*.log | awk '$NF>m{m=$NF} END{print m}')
+awk -v ms="$median" -v g="$GFLOP" -v c="$CEILING" -v rss="$rss" -v t="$THREADS" 'BEGIN{
+  s = ms / 1000; printf "kiln denoise step, %d threads: median %.3f s, %.1f GFLOP/s, %.0f %% of the %.1f GFLOP/s ceiling, peak RSS %.0f MiB\n", t, s, g / s, 100 * g / s / c, c, rss / 1024 }'
+
+if [[ -x "$PY" ]]; then
+  "$PY" - "$LOGS/out.safetensors" "$CASE" <<'EOF'
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+a = load_file(sys.argv[1])["out.sample"]
+r = load_file(sys.argv[2])["out.sample"]
+print(f"max |kiln - diffusers| / max |diffusers| = {np.abs(a - r).max() / np.abs(r).max():.2e}")
+EOF
+fi
+python3 bench/kernel_kinds.py "$LOGS/dispatches.mlir" "$LOGS"/run*.log
