@@ -338,8 +338,8 @@ absl::StatusOr<GenerateResult> Generator::Generate(
     const std::vector<float> guidance =
         pipeline::GuidanceInput(request.guidance_scale, b);
     const int64_t hidden = static_cast<int64_t>(positive.pooled.size());
-    const int64_t width = static_cast<int64_t>(positive.sequence.size()) /
-                          positive.tokens;
+    const int64_t text_width =
+        static_cast<int64_t>(positive.sequence.size()) / positive.tokens;
     std::vector<float> chunk(latents.begin() + first * target_size,
                              latents.begin() + (first + b) * target_size);
     for (int step = 0; step < request.steps; ++step) {
@@ -363,7 +363,8 @@ absl::StatusOr<GenerateResult> Generator::Generate(
              HostTensorView::Of(DType::F32, {b, tokens, token_width},
                                 hidden_states)},
             {"encoder_hidden_states",
-             HostTensorView::Of(DType::F32, {b, positive.tokens, width}, seq)},
+             HostTensorView::Of(DType::F32, {b, positive.tokens, text_width},
+                                seq)},
             {"pooled_projections",
              HostTensorView::Of(DType::F32, {b, hidden}, pool)},
             {"timestep", HostTensorView::Of(DType::F32, {b}, timestep)},
