@@ -58,23 +58,23 @@ static cl::opt<Emit> emit(
 static cl::opt<int64_t> maxWorkgroups(
     "max-workgroups",
     cl::desc("Most workgroups one dispatch is split into (the runtime's "
-             "threads share them)"),
+             "threads share them; default 64)"),
     cl::init(64), cl::cat(kilnCategory));
 
 static cl::opt<int64_t> maxImageSize(
     "max-image-size",
     cl::desc("Largest image side, in pixels, the artifact accepts (output "
-             "and references)"),
+             "and references; default 2048)"),
     cl::init(2048), cl::cat(kilnCategory));
 static cl::opt<int64_t> maxReferences(
     "max-references",
-    cl::desc("Most reference images one generation may use"), cl::init(4),
+    cl::desc("Most reference images one generation may use (default 4)"), cl::init(4),
     cl::cat(kilnCategory));
 static cl::opt<int64_t> maxBatch("max-batch",
-                                 cl::desc("Most images one call computes"),
+                                 cl::desc("Most images one call computes (default 4)"),
                                  cl::init(4), cl::cat(kilnCategory));
 static cl::opt<int64_t> maxTextTokens(
-    "max-text-tokens", cl::desc("Longest T5 token sequence"), cl::init(512),
+    "max-text-tokens", cl::desc("Longest T5 token sequence (default 512)"), cl::init(512),
     cl::cat(kilnCategory));
 
 static cl::list<std::string> dumpIrAfter(
@@ -89,8 +89,8 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
 
 static cl::opt<std::string> target(
     "target",
-    cl::desc("Code generation target: cpu-x86_64, cpu-x86_64-avx2 or "
-             "cpu-x86_64-avx512"),
+    cl::desc("Code generation target: cpu-x86_64, cpu-x86_64-avx2 (default) "
+             "or cpu-x86_64-avx512"),
     cl::init("cpu-x86_64-avx2"), cl::cat(kilnCategory));
 
 static cl::list<std::string>
@@ -109,8 +109,9 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(kilnCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "kiln-compile: import a FLUX-family diffusers model and compile it "
-      "(kiln IR, linalg, dispatches, CPU kernels)\n");
+      "kiln-compile: compile a FLUX-family diffusers pipeline folder into a "
+      ".kiln artifact for the CPU (-o model.kiln), or print a stage of the "
+      "pipeline (kiln IR, linalg, dispatches)\n");
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
