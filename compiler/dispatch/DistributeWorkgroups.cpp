@@ -93,6 +93,26 @@ std::optional<unsigned> chooseLoop(linalg::LinalgOp op, func::FuncOp kernel) {
   return best;
 }
 
+/// The granule of the workgroup blocks of `loop`. For the output features of
+/// a contraction it is larger than granuleOf's 16: each workgroup streams the
+/// whole of A (tokens x k) once per block of W it owns, so 64 blocks of 32
+/// columns read A 48 times for a 1536-wide linear, from DRAM when A exceeds
+/// the L3 (39 MB for proj_out's 7680-wide input). Blocks of 128 columns read
+/// it 12 times (the CPU code generator's n blocks, kBlockN in
+/// VectorizeContractions.cpp, are 128 too). The granule halves (down to 16)
+/// while fewer than 8 blocks would remain for the threads.
+int64_t blockGranuleOf(linalg::LinalgOp op, unsigned loop) {
+  int64_t granule = granuleOf(op, loop);
+  int64_t range = op.getStaticLoopRanges()[loop];
+  if (granule == 1 || ShapedType::isDynamic(range) ||
+      !linalg::isaContractionOpInterface(op))
+    return granule;
+  int64_t wide = 128;
+  while (wide > granule && llvm::divideCeil(range, wide) < 8)
+    wide /= 2;
+  return wide;
+}
+
 /// Workgroup `id` of `count` gets [start, end) of loop `loop`, contiguous
 /// blocks of ceil(trips / count) rounded up to a multiple of `granule`.
 std::pair<Value, Value> blockOf(OpBuilder &b, Location loc, Value size,
@@ -185,7 +205,7 @@ LogicalResult distribute(func::FuncOp kernel, bool lowerToLoops) {
     b.setInsertionPoint(op);
     auto [arg, dim] = *extent;
     Value size = memref::DimOp::create(b, loc, kernel.getArgument(arg), dim);
-    auto [start, end] = blockOf(b, loc, size, id, count, granuleOf(op, *loop));
+    auto [start, end] = blockOf(b, loc, size, id, count, blockGranuleOf(op, *loop));
     op = restrictLoop(rewriter, op, *loop, start, end);
   }
   if (lowerToLoops || !loop) {

@@ -11,8 +11,9 @@
 // - "dot" form, both inputs contiguous along the reduction k (x @ W^T with W
 //   [out, in] row-major, Q @ K^T): a 3x4 tile of (m, n) keeps 12 vector
 //   accumulators of partial sums along k, fed by 3 + 4 contiguous loads per
-//   12 FMAs; one horizontal reduction per accumulator per k block. No
-//   packing or transposition of the weights is needed.
+//   12 FMAs (k unrolled by 2); one horizontal reduction per accumulator per
+//   k block. The 4 rows of B come from L1 and the 3 of A from L2 (m blocks,
+//   see the block sizes). No packing or transposition of the weights.
 // - "nn" form, B and C contiguous along n (P @ V): a 6x16 tile keeps 12
 //   accumulators of C, fed by 2 loads of B and 6 broadcasts of A per k.
 //
@@ -40,14 +41,19 @@ namespace mlir::kiln {
 
 namespace {
 
-/// Block sizes. k blocks of 512 keep a 3-row strip of A (6 KB) in L1 and a
-/// 32-row panel of B (64 KB) in L2 across the m loop; the dot form reduces
-/// its accumulators once per k block, which 512 makes negligible. (256 was
-/// measured no faster on the medium model.)
+/// Block sizes. The dot form reduces its accumulators once per k block,
+/// which k blocks of 512 make negligible (256 was measured no faster, 1024
+/// within the noise). Its m blocks of 96 rows keep a block of A (192 KB) in
+/// Zen3's 512 KB L2 while each n tile's 4 rows of B (8 KB) sit in L1 across
+/// the block's m tiles. n blocks of 128 match the 128-column workgroup
+/// blocks of the linears (kiln-distribute-workgroups), so each workgroup
+/// streams A from L3/DRAM once per 128 columns of W rather than per 32.
 constexpr int64_t kVector = 8;
 constexpr int64_t kBlockK = 512;
-constexpr int64_t kBlockN = 32;
+constexpr int64_t kBlockN = 128;
 constexpr int64_t kDotTileM = 3, kDotTileN = 4;
+constexpr int64_t kBlockM = 96; // dot form, a multiple of kDotTileM
+constexpr int64_t kUnrollK = 2; // dot form: vectors of k per loop trip
 constexpr int64_t kNnTileM = 6, kNnVectorsN = 2;
 
 struct Contraction {
@@ -188,8 +194,9 @@ private:
     });
   }
 
-  /// k blocks, then n blocks, then m (full tiles, then the rest), then n
-  /// tiles: the B panel of one (k, n) block is reused by every m tile.
+  /// k blocks, then n blocks, then (dot form) m blocks with the n tiles
+  /// outside the m tiles, or (nn form) m tiles outside the n tiles; the
+  /// rows left over by the m tiles last, one at a time.
   void emitBlocks() {
     Value sizeM = sizes[c.m], sizeN = sizes[c.n], sizeK = sizes[c.k];
     int64_t tileM = c.dot ? kDotTileM : kNnTileM;
@@ -212,7 +219,27 @@ private:
           }
           loop(nFull, n1, 1, [&](Value n) { emitTile(m, mr, n, 1, k0, k1); });
         };
-        loop(cst(0), mFull, tileM, [&](Value m) { rows(m, tileM); });
+        if (c.dot) {
+          // Dot form: m blocks of kBlockM rows (their A block, 192 KB at
+          // k = 512, stays in L2), and inside them the n tiles outermost:
+          // the 4 rows of B of one n tile (8 KB) stay in L1 while the m
+          // tiles stream A from L2. The streamed operand costs 3 loads per
+          // 12 FMAs this way, 4 with the m tiles outermost.
+          Value nFull = fullEnd(n0, n1, tileN);
+          loop(cst(0), mFull, kBlockM, [&](Value mb0) {
+            Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kBlockM));
+            loop(n0, nFull, tileN, [&](Value n) {
+              loop(mb0, mb1, tileM,
+                   [&](Value m) { emitTile(m, tileM, n, tileN, k0, k1); });
+            });
+            loop(nFull, n1, 1, [&](Value n) {
+              loop(mb0, mb1, tileM,
+                   [&](Value m) { emitTile(m, tileM, n, 1, k0, k1); });
+            });
+          });
+        } else {
+          loop(cst(0), mFull, tileM, [&](Value m) { rows(m, tileM); });
+        }
         loop(mFull, sizeM, 1, [&](Value m) { rows(m, 1); });
       });
     });
@@ -220,9 +247,17 @@ private:
 
   void emitTile(Value m, int64_t mr, Value n, int64_t nr, Value k0, Value k1) {
     if (c.dot) {
-      Value kVec = fullEnd(k0, k1, kVector);
-      SmallVector<Value> sums =
-          dotTile(m, mr, n, nr, k0, kVec, kVector, /*init=*/{});
+      // k unrolled by 2 (16 per trip), then one more vector of 8, then
+      // single elements: the unrolled loop spends its 5 scalar instructions
+      // (induction, compare, address) on 24 FMAs instead of 12.
+      Value kPair = fullEnd(k0, k1, kUnrollK * kVector);
+      Value kVec = fullEnd(kPair, k1, kVector);
+      auto vecType = VectorType::get({kVector}, b.getF32Type());
+      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType));
+      SmallVector<Value> acc(mr * nr, zero);
+      acc = dotLoop(m, mr, n, nr, k0, kPair, kVector, kUnrollK, acc);
+      acc = dotLoop(m, mr, n, nr, kPair, kVec, kVector, 1, acc);
+      SmallVector<Value> sums = reduce(acc, /*init=*/{});
       sums = dotTile(m, mr, n, nr, kVec, k1, 1, sums);
       for (int64_t i = 0; i < mr; ++i)
         for (int64_t j = 0; j < nr; ++j) {
@@ -245,34 +280,52 @@ private:
     auto vecType = VectorType::get({width}, b.getF32Type());
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType));
     SmallVector<Value> acc(mr * nr, zero);
+    return reduce(dotLoop(m, mr, n, nr, k0, k1, width, 1, acc), init);
+  }
+
+  /// The k loop of a dot tile: mr x nr accumulators of `width` lanes over
+  /// [k0, k1), `unroll` steps of `width` per trip; returns the accumulators.
+  SmallVector<Value> dotLoop(Value m, int64_t mr, Value n, int64_t nr,
+                             Value k0, Value k1, int64_t width, int64_t unroll,
+                             ArrayRef<Value> acc) {
+    auto vecType = VectorType::get({width}, b.getF32Type());
     auto forOp = scf::ForOp::create(
-        b, loc, k0, k1, cst(width), acc,
+        b, loc, k0, k1, cst(width * unroll), acc,
         [&](OpBuilder &nested, Location, Value k, ValueRange iter) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nested.getInsertionBlock(),
                               nested.getInsertionPoint());
-          ivs[c.k] = k;
-          // The 3 rows of A stay in registers; each row of B is loaded
-          // right before its 3 FMAs, so LLVM keeps 12 + 3 + 1 registers
-          // live (loading all 4 rows of B first spills an accumulator).
-          SmallVector<Value> rowsA, next(iter.begin(), iter.end());
-          for (int64_t i = 0; i < mr; ++i) {
-            ivs[c.m] = add(m, i);
-            rowsA.push_back(
-                vector::LoadOp::create(b, loc, vecType, a, indices(0)));
-          }
-          for (int64_t j = 0; j < nr; ++j) {
-            ivs[c.n] = add(n, j);
-            Value rowB = vector::LoadOp::create(b, loc, vecType, bm, indices(1));
-            for (int64_t i = 0; i < mr; ++i)
-              next[i * nr + j] = vector::FMAOp::create(
-                  b, loc, vecType, rowsA[i], rowB, iter[i * nr + j]);
+          SmallVector<Value> next(iter.begin(), iter.end());
+          for (int64_t u = 0; u < unroll; ++u) {
+            ivs[c.k] = add(k, u * width);
+            // The 3 rows of A stay in registers; each row of B is loaded
+            // right before its 3 FMAs, so LLVM keeps 12 + 3 + 1 registers
+            // live (loading all 4 rows of B first spills an accumulator).
+            SmallVector<Value> rowsA;
+            for (int64_t i = 0; i < mr; ++i) {
+              ivs[c.m] = add(m, i);
+              rowsA.push_back(
+                  vector::LoadOp::create(b, loc, vecType, a, indices(0)));
+            }
+            for (int64_t j = 0; j < nr; ++j) {
+              ivs[c.n] = add(n, j);
+              Value rowB =
+                  vector::LoadOp::create(b, loc, vecType, bm, indices(1));
+              for (int64_t i = 0; i < mr; ++i)
+                next[i * nr + j] = vector::FMAOp::create(
+                    b, loc, vecType, rowsA[i], rowB, next[i * nr + j]);
+            }
           }
           scf::YieldOp::create(b, loc, next);
         });
+    return SmallVector<Value>(forOp.getResults());
+  }
+
+  /// One horizontal sum per accumulator (added to `init` when given).
+  SmallVector<Value> reduce(ArrayRef<Value> accs, ArrayRef<Value> init) {
     SmallVector<Value> sums;
-    for (int64_t i = 0; i < mr * nr; ++i) {
-      Value acc = forOp.getResult(i);
+    for (int64_t i = 0; i < (int64_t)accs.size(); ++i) {
+      Value acc = accs[i];
       // Partial sums are reassociated anyway (that is the point of the
       // lanes): let LLVM reduce them as a tree.
       sums.push_back(vector::ReductionOp::create(

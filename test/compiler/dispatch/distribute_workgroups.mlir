@@ -118,3 +118,51 @@ func.func private @wide__dispatch_0(%y: memref<?x?x256xf32>) attributes {kiln.di
   }
   return
 }
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w = affine_map<(d0, d1, d2) -> (d1, d2)>
+#y = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// Tests that the output features of a contraction are split in wider blocks
+// than 16 (each block of W re-reads all of A): 128 columns, halved while
+// fewer than 8 blocks remain; 1536 features give blocks of 128.
+// CHECK-LABEL: func.func private @linear__dispatch_0
+// CHECK-SAME: kiln.workgroup_extent = array<i64: 1, 0>
+// CHECK: %[[C128:.+]] = arith.constant 128 : index
+// CHECK: %[[Q:.+]] = arith.ceildivui %{{.+}}, %[[C128]]
+// CHECK: arith.muli %[[Q]], %[[C128]]
+// CHECK: memref.subview %arg1[%{{.+}}, 0]
+// CHECK-LABEL: func.func private @narrow__dispatch_0
+// CHECK: %[[C32:.+]] = arith.constant 32 : index
+// CHECK: %[[Q:.+]] = arith.ceildivui %{{.+}}, %[[C32]]
+// CHECK: arith.muli %[[Q]], %[[C32]]
+func.func @linear(%x: memref<?x64xf32>, %w: memref<1536x64xf32>, %y: memref<?x1536xf32>) {
+  call @linear__dispatch_0(%x, %w, %y) : (memref<?x64xf32>, memref<1536x64xf32>, memref<?x1536xf32>) -> ()
+  return
+}
+func.func @narrow(%x: memref<?x64xf32>, %w: memref<256x64xf32>, %y: memref<?x256xf32>) {
+  call @narrow__dispatch_0(%x, %w, %y) : (memref<?x64xf32>, memref<256x64xf32>, memref<?x256xf32>) -> ()
+  return
+}
+func.func private @linear__dispatch_0(%x: memref<?x64xf32>, %w: memref<1536x64xf32>, %y: memref<?x1536xf32>) attributes {kiln.dispatch} {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<1536x64xf32>) outs(%y : memref<?x1536xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %c, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+func.func private @narrow__dispatch_0(%x: memref<?x64xf32>, %w: memref<256x64xf32>, %y: memref<?x256xf32>) attributes {kiln.dispatch} {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<256x64xf32>) outs(%y : memref<?x256xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %c, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

@@ -5,18 +5,26 @@
 #c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 
 // Tests that a linear (x @ W^T, both inputs contiguous along k) becomes
-// k- and n-blocked loops around a 3x4 tile of vector<8xf32> FMAs whose
-// accumulators are loop-carried, reduced once per k block and added to C.
+// k-, n- and m-blocked loops (m blocks of 96 rows, and inside them the n
+// tiles outside the m tiles, so the 4 rows of B stay in L1) around a 3x4 tile
+// of vector<8xf32> FMAs whose accumulators are loop-carried, unrolled by 2
+// along k (16 per trip, then 8, then 1), reduced once per k block and added
+// to C.
 // CHECK-LABEL: func.func @linear
 // CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %[[C512:.+]] {
-// CHECK: scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
-// CHECK: scf.for %[[M:.+]] = %{{.+}} to %{{.+}} step %[[C3:.+]] {
-// CHECK: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %[[C4:.+]] {
-// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %[[C8:.+]] iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %[[C128:.+]] {
+// CHECK: scf.for %[[MB:.+]] = %{{.+}} to %{{.+}} step %[[C96:.+]] {
+// CHECK: scf.for %[[N:.+]] = %[[N0]] to %{{.+}} step %[[C4:.+]] {
+// CHECK: scf.for %[[M:.+]] = %[[MB]] to %{{.+}} step %[[C3:.+]] {
+// CHECK: scf.for %[[K:.+]] = %[[K0]] to %{{.+}} step %[[C16:.+]] iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-3: vector.load %arg0[%[[B]], {{.+}}, %[[K]]] : memref<?x?x64xf32>, vector<8xf32>
 // CHECK: vector.load %arg1[%[[N]], %[[K]]] : memref<32x64xf32>, vector<8xf32>
 // CHECK-COUNT-3: vector.fma
+// CHECK: %[[K8:.+]] = arith.addi %[[K]], %{{.+}} : index
+// CHECK: vector.load %arg0[%[[B]], {{.+}}, %[[K8]]]
+// CHECK: scf.for %{{.+}} step %{{.+}} iter_args({{.*}}) -> (vector<8xf32>
+// CHECK: scf.for %{{.+}} iter_args({{.*}}) -> (vector<1xf32>
 // CHECK: vector.reduction <add>, %{{.+}} fastmath<reassoc> : vector<8xf32> into f32
 // CHECK: memref.load %arg2
 // CHECK: arith.addf
