@@ -13,7 +13,14 @@
 //   accumulators of partial sums along k, fed by 3 + 4 contiguous loads per
 //   12 FMAs (k unrolled by 2); one horizontal reduction per accumulator per
 //   k block. The 4 rows of B come from L1 and the 3 of A from L2 (m blocks,
-//   see the block sizes). No packing or transposition of the weights.
+//   see the block sizes). Used only when C is not contiguous along n.
+// - "packed" dot form, the same layout with C contiguous along n (every
+//   linear, Q @ K^T): per k block of 256 and n block of 128, B's block is
+//   copied into a stack buffer of k-major panels of 16 columns (128 KB, in
+//   L2), then the nn micro-kernel below runs over the panels with the m
+//   tiles outermost (A's 6 rows of a tile, 6 KB, stay in L1) and the next
+//   tile's rows of A prefetched. No horizontal reductions; the packing is
+//   amortized over all the rows of the workgroup.
 // - "nn" form, B and C contiguous along n (P @ V): a 6x16 tile keeps 12
 //   accumulators of C, fed by 2 loads of B and 6 broadcasts of A per k.
 //
@@ -55,11 +62,18 @@ constexpr int64_t kDotTileM = 3, kDotTileN = 4;
 constexpr int64_t kBlockM = 96; // dot form, a multiple of kDotTileM
 constexpr int64_t kUnrollK = 2; // dot form: vectors of k per loop trip
 constexpr int64_t kNnTileM = 6, kNnVectorsN = 2;
+/// Packed dot form (C contiguous along n): per k block of kPackK and n block
+/// of kBlockN, B is copied into k-major panels of 16 columns (a 128 KB
+/// buffer that stays in L2), and the nn micro-kernel runs over them with
+/// the m tiles outermost, so A's 6 rows of one tile (6 KB) stay in L1.
+constexpr int64_t kPackK = 256;
+constexpr int64_t kPanelN = kNnVectorsN * kVector;
 
 struct Contraction {
   linalg::GenericOp op;
   unsigned m, n, k;
   bool dot; // else the nn form
+  bool packed = false; // dot form with C contiguous along n: pack B
   SmallVector<unsigned> outer; // every other loop, outermost first
 };
 
@@ -133,6 +147,7 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   };
   result.m = lastOf(mapA, dims->m);
   result.n = lastOf(mapB, dims->n);
+  result.packed = result.dot && lastC == result.n && hasUnitInnerStride(c);
   for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
     if (loop != result.m && loop != result.n && loop != result.k)
       result.outer.push_back(loop);
@@ -198,6 +213,8 @@ private:
   /// outside the m tiles, or (nn form) m tiles outside the n tiles; the
   /// rows left over by the m tiles last, one at a time.
   void emitBlocks() {
+    if (c.packed)
+      return emitPacked();
     Value sizeM = sizes[c.m], sizeN = sizes[c.n], sizeK = sizes[c.k];
     int64_t tileM = c.dot ? kDotTileM : kNnTileM;
     int64_t tileN = c.dot ? kDotTileN : kNnVectorsN * kVector;
@@ -243,6 +260,120 @@ private:
         loop(mFull, sizeM, 1, [&](Value m) { rows(m, 1); });
       });
     });
+  }
+
+  /// Packed dot form: k blocks of kPackK, n blocks of kBlockN; each (k, n)
+  /// block of B is copied transposed into `pack` [kBlockN/16][kPackK][16],
+  /// then 6x16 tiles of C (m tiles outside the panels) are accumulated with
+  /// broadcasts of A; columns past the last whole panel use dot tiles.
+  void emitPacked() {
+    Value sizeM = sizes[c.m], sizeN = sizes[c.n], sizeK = sizes[c.k];
+    {
+      OpBuilder::InsertionGuard guard(b);
+      auto func = c.op->getParentOfType<func::FuncOp>();
+      b.setInsertionPointToStart(&func.getBody().front());
+      pack = memref::AllocaOp::create(
+          b, loc,
+          MemRefType::get({kBlockN / kPanelN, kPackK, kPanelN},
+                          b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
+    loop(cst(0), sizeK, kPackK, [&](Value k0) {
+      Value k1 = arith::MinUIOp::create(b, loc, sizeK, add(k0, kPackK));
+      loop(cst(0), sizeN, kBlockN, [&](Value n0) {
+        Value n1 = arith::MinUIOp::create(b, loc, sizeN, add(n0, kBlockN));
+        Value nP = fullEnd(n0, n1, kPanelN);
+        Value panels = arith::DivUIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, nP, n0), cst(kPanelN));
+        Value kLen = arith::SubIOp::create(b, loc, k1, k0);
+        // Pack: pack[p][kk][j] = B[n0 + 16 p + j][k0 + kk].
+        loop(cst(0), panels, 1, [&](Value p) {
+          Value nBase = arith::AddIOp::create(
+              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+          for (int64_t j = 0; j < kPanelN; ++j) {
+            ivs[c.n] = add(nBase, j);
+            loop(cst(0), kLen, 1, [&](Value kk) {
+              ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
+              Value v = memref::LoadOp::create(b, loc, bm, indices(1));
+              memref::StoreOp::create(b, loc, v, pack,
+                                      ValueRange{p, kk, cst(j)});
+            });
+          }
+        });
+        Value mFull = fullEnd(cst(0), sizeM, kNnTileM);
+        auto rows = [&](Value m, int64_t mr) {
+          loop(cst(0), panels, 1, [&](Value p) {
+            Value n = arith::AddIOp::create(
+                b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+            // Prefetch the next m tile's rows of A (from L3/DRAM): 2 cache
+            // lines of each of its rows per panel, 16 lines over 8 panels.
+            if (mr == kNnTileM) {
+              Value kLine = arith::AddIOp::create(
+                  b, loc, k0, arith::MulIOp::create(b, loc, p, cst(32)));
+              for (int64_t i = 0; i < kNnTileM; ++i)
+                for (int64_t l = 0; l < 2; ++l) {
+                  ivs[c.m] = add(m, kNnTileM + i);
+                  ivs[c.k] = add(kLine, 16 * l);
+                  memref::PrefetchOp::create(b, loc, a, indices(0),
+                                             /*isWrite=*/false,
+                                             /*localityHint=*/3,
+                                             /*isDataCache=*/true);
+                }
+            }
+            packedTile(m, mr, n, p, k0, kLen);
+          });
+        };
+        loop(cst(0), mFull, kNnTileM, [&](Value m) { rows(m, kNnTileM); });
+        loop(mFull, sizeM, 1, [&](Value m) { rows(m, 1); });
+        // Columns past the last whole panel.
+        loop(nP, n1, 1, [&](Value n) {
+          loop(cst(0), sizeM, 1, [&](Value m) {
+            emitTile(m, 1, n, 1, k0, k1);
+          });
+        });
+      });
+    });
+  }
+
+  /// C[m..m+mr, n..n+16] += A[m..m+mr, k0..k0+kLen] * pack[p] in registers.
+  void packedTile(Value m, int64_t mr, Value n, Value p, Value k0,
+                  Value kLen) {
+    auto vecType = VectorType::get({kVector}, b.getF32Type());
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < kNnVectorsN; ++j) {
+        ivs[c.m] = add(m, i);
+        ivs[c.n] = add(n, j * kVector);
+        acc.push_back(vector::LoadOp::create(b, loc, vecType, out, indices(2)));
+      }
+    auto forOp = scf::ForOp::create(
+        b, loc, cst(0), kLen, cst(1), acc,
+        [&](OpBuilder &nested, Location, Value kk, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
+          SmallVector<Value> rowsB, next;
+          for (int64_t j = 0; j < kNnVectorsN; ++j)
+            rowsB.push_back(vector::LoadOp::create(
+                b, loc, vecType, pack, ValueRange{p, kk, cst(j * kVector)}));
+          for (int64_t i = 0; i < mr; ++i) {
+            ivs[c.m] = add(m, i);
+            Value scalar = memref::LoadOp::create(b, loc, a, indices(0));
+            Value splat = vector::BroadcastOp::create(b, loc, vecType, scalar);
+            for (int64_t j = 0; j < kNnVectorsN; ++j)
+              next.push_back(vector::FMAOp::create(
+                  b, loc, vecType, splat, rowsB[j], iter[i * kNnVectorsN + j]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < kNnVectorsN; ++j) {
+        ivs[c.m] = add(m, i);
+        ivs[c.n] = add(n, j * kVector);
+        vector::StoreOp::create(b, loc, forOp.getResult(i * kNnVectorsN + j),
+                                out, indices(2));
+      }
   }
 
   void emitTile(Value m, int64_t mr, Value n, int64_t nr, Value k0, Value k1) {
@@ -384,7 +515,7 @@ private:
   Contraction c;
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
-  Value a, bm, out;
+  Value a, bm, out, pack;
 };
 
 struct VectorizeContractionsPass

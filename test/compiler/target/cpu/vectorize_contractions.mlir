@@ -4,31 +4,32 @@
 #w = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 #c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 
-// Tests that a linear (x @ W^T, both inputs contiguous along k) becomes
-// k-, n- and m-blocked loops (m blocks of 96 rows, and inside them the n
-// tiles outside the m tiles, so the 4 rows of B stay in L1) around a 3x4 tile
-// of vector<8xf32> FMAs whose accumulators are loop-carried, unrolled by 2
-// along k (16 per trip, then 8, then 1), reduced once per k block and added
-// to C.
+// Tests that a linear (x @ W^T, both inputs contiguous along k, C
+// contiguous along n) becomes k blocks of 256 and n blocks of 128 in which
+// W's block is first packed into a stack buffer of k-major panels of 16
+// columns, then 6x16 tiles of C (m tiles outside the panels) are kept in
+// 12 vector registers and fed by 2 loads of the panel and 6 broadcasts of
+// x per k, with the next m tile's rows of x prefetched; rows past the last
+// whole tile use 1x16 tiles, columns past the last whole panel dot tiles.
 // CHECK-LABEL: func.func @linear
+// CHECK: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
 // CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
-// CHECK: scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %[[C512:.+]] {
+// CHECK: scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %[[C256:.+]] {
 // CHECK: scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %[[C128:.+]] {
-// CHECK: scf.for %[[MB:.+]] = %{{.+}} to %{{.+}} step %[[C96:.+]] {
-// CHECK: scf.for %[[N:.+]] = %[[N0]] to %{{.+}} step %[[C4:.+]] {
-// CHECK: scf.for %[[M:.+]] = %[[MB]] to %{{.+}} step %[[C3:.+]] {
-// CHECK: scf.for %[[K:.+]] = %[[K0]] to %{{.+}} step %[[C16:.+]] iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-3: vector.load %arg0[%[[B]], {{.+}}, %[[K]]] : memref<?x?x64xf32>, vector<8xf32>
-// CHECK: vector.load %arg1[%[[N]], %[[K]]] : memref<32x64xf32>, vector<8xf32>
-// CHECK-COUNT-3: vector.fma
-// CHECK: %[[K8:.+]] = arith.addi %[[K]], %{{.+}} : index
-// CHECK: vector.load %arg0[%[[B]], {{.+}}, %[[K8]]]
-// CHECK: scf.for %{{.+}} step %{{.+}} iter_args({{.*}}) -> (vector<8xf32>
-// CHECK: scf.for %{{.+}} iter_args({{.*}}) -> (vector<1xf32>
-// CHECK: vector.reduction <add>, %{{.+}} fastmath<reassoc> : vector<8xf32> into f32
-// CHECK: memref.load %arg2
-// CHECK: arith.addf
-// CHECK: memref.store
+// CHECK: scf.for %[[P:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: scf.for %[[KK:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: %[[W:.+]] = memref.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf32>
+// CHECK: memref.store %[[W]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}] : memref<8x256x16xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
+// CHECK: scf.for %[[Q:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK-COUNT-12: memref.prefetch %arg0
+// CHECK-COUNT-12: vector.load %arg2{{.*}} vector<8xf32>
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-2: vector.load %[[PACK]][%[[Q]], %[[K]], %{{.+}}] : memref<8x256x16xf32>, vector<8xf32>
+// CHECK: memref.load %arg0[%[[B]], %{{.+}}, %{{.+}}] : memref<?x?x64xf32>
+// CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
+// CHECK-COUNT-2: vector.fma
+// CHECK-COUNT-12: vector.store {{.*}} vector<8xf32>
 // CHECK-NOT: linalg.generic
 func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x32xf32>) {
   linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
