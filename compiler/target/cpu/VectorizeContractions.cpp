@@ -335,17 +335,26 @@ private:
     });
   }
 
+  /// The C tile [m..m+mr, n..n+nv*width) as mr x nv vectors of `width`,
+  /// row by row: the accumulators a register tile starts from.
+  SmallVector<Value> loadTile(Value m, int64_t mr, Value n, int64_t nv,
+                              int64_t width) {
+    auto vecType = VectorType::get({width}, b.getF32Type());
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nv; ++j) {
+        ivs[c.m] = add(m, i);
+        ivs[c.n] = add(n, j * width);
+        acc.push_back(vector::LoadOp::create(b, loc, vecType, out, indices(2)));
+      }
+    return acc;
+  }
+
   /// C[m..m+mr, n..n+16] += A[m..m+mr, k0..k0+kLen] * pack[p] in registers.
   void packedTile(Value m, int64_t mr, Value n, Value p, Value k0,
                   Value kLen) {
     auto vecType = VectorType::get({kVector}, b.getF32Type());
-    SmallVector<Value> acc;
-    for (int64_t i = 0; i < mr; ++i)
-      for (int64_t j = 0; j < kNnVectorsN; ++j) {
-        ivs[c.m] = add(m, i);
-        ivs[c.n] = add(n, j * kVector);
-        acc.push_back(vector::LoadOp::create(b, loc, vecType, out, indices(2)));
-      }
+    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, kVector);
     auto forOp = scf::ForOp::create(
         b, loc, cst(0), kLen, cst(1), acc,
         [&](OpBuilder &nested, Location, Value kk, ValueRange iter) {
@@ -471,13 +480,7 @@ private:
     int64_t width = nr >= kVector ? kVector : 1;
     int64_t nv = nr / width;
     auto vecType = VectorType::get({width}, b.getF32Type());
-    SmallVector<Value> acc;
-    for (int64_t i = 0; i < mr; ++i)
-      for (int64_t j = 0; j < nv; ++j) {
-        ivs[c.m] = add(m, i);
-        ivs[c.n] = add(n, j * width);
-        acc.push_back(vector::LoadOp::create(b, loc, vecType, out, indices(2)));
-      }
+    SmallVector<Value> acc = loadTile(m, mr, n, nv, width);
     auto forOp = scf::ForOp::create(
         b, loc, k0, k1, cst(1), acc,
         [&](OpBuilder &nested, Location, Value k, ValueRange iter) {
