@@ -24,7 +24,7 @@ MODEL=${MODEL:-$OUT/medium-flux}
 CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
 ARTIFACT=${ARTIFACT:-$OUT/medium.kiln}
 LOGS=${LOGS:-$OUT/kiln}
-GFLOP=499.08
+GFLOP=${GFLOP:-499.08}
 # The higher of the two OpenBLAS ceilings measured by bench/run.sh (GFLOP/s).
 CEILING=${CEILING:-$(cat "$OUT"/gemm_ceiling.*.json 2>/dev/null | grep -o '"ceiling_gflops": *[0-9.]*' | awk -F: '$2>m{m=$2} END{print m+0}')}
 [[ "$CEILING" == 0 || -z "$CEILING" ]] && CEILING=156.5

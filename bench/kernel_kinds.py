@@ -13,11 +13,13 @@ each `kiln.dispatch` function holds one compute op, which names its kind:
   elementwise     all-parallel generics (a `math.*` op adds "+math")
   copy, fill      linalg.copy / memref.copy, linalg.fill
 
-With several logs, each dispatch's time is its median over the logs. Prints
+With several logs, each dispatch's time is its median over the logs (its
+minimum with KINDS_STAT=min, steadier for comparing two builds of a kernel). Prints
 the kinds by total time, then the 10 slowest dispatches, then one JSON line.
 Standard library only.
 """
 import json
+import os
 import re
 import statistics
 import sys
@@ -63,7 +65,8 @@ def main():
     kinds, shapes = kernel_kinds(sys.argv[1])
     logs = [read_log(p) for p in sys.argv[2:]]
     keys = sorted(logs[0])
-    per = {k: statistics.median(log[k][0] for log in logs if k in log) for k in keys}
+    stat = min if os.environ.get("KINDS_STAT") == "min" else statistics.median
+    per = {k: stat(log[k][0] for log in logs if k in log) for k in keys}
     total = sum(per.values())
     by_kind = defaultdict(lambda: [0.0, 0])
     for (i, name), ms in per.items():

@@ -154,10 +154,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out_dir", nargs="?", default=str(REPO / "build" / "bench" / "medium-flux"))
     ap.add_argument("--case", default=str(REPO / "build" / "bench" / "cases" / "transformer" / f"{CASE_NAME}.safetensors"))
+    ap.add_argument("--double-blocks", type=int, default=MEDIUM_CONFIG["num_layers"],
+                    help="double-stream blocks (default 2; 1 + --single-blocks 1 makes a quick "
+                         "probe model for kernel work, not the benchmark)")
+    ap.add_argument("--single-blocks", type=int, default=MEDIUM_CONFIG["num_single_layers"],
+                    help="single-stream blocks (default 4)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads for the two reference forwards (default 1, deterministic like the goldens)")
     args = ap.parse_args()
     out_dir, case_path = Path(args.out_dir), Path(args.case)
+    MEDIUM_CONFIG.update(num_layers=args.double_blocks, num_single_layers=args.single_blocks)
 
     from diffusers import FluxTransformer2DModel
 

@@ -68,6 +68,9 @@ constexpr int64_t kNnTileM = 6, kNnVectorsN = 2;
 /// the m tiles outermost, so A's 6 rows of one tile (6 KB) stay in L1.
 constexpr int64_t kPackK = 256;
 constexpr int64_t kPanelN = kNnVectorsN * kVector;
+/// Rows of A per m block of the packed form: 96 rows x 256 of k (96 KB)
+/// plus the next block being prefetched and B's 128 KB stay in L2.
+constexpr int64_t kPackM = 96;
 
 struct Contraction {
   linalg::GenericOp op;
@@ -300,31 +303,54 @@ private:
             });
           }
         });
+        // m blocks of kPackM rows; in each, the panels outside the m tiles,
+        // so one panel (16 KB) stays in L1 while the block's tiles stream
+        // their rows of A from L2 (6 broadcasts per 12 FMAs, where the
+        // panels streamed from L2 would cost 2 full vectors).
         Value mFull = fullEnd(cst(0), sizeM, kNnTileM);
-        auto rows = [&](Value m, int64_t mr) {
+        auto panelBase = [&](Value p) {
+          return arith::AddIOp::create(
+              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+        };
+        loop(cst(0), mFull, kPackM, [&](Value mb0) {
+          Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kPackM));
           loop(cst(0), panels, 1, [&](Value p) {
-            Value n = arith::AddIOp::create(
-                b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
-            // Prefetch the next m tile's rows of A (from L3/DRAM): 2 cache
-            // lines of each of its rows per panel, 16 lines over 8 panels.
-            if (mr == kNnTileM) {
-              Value kLine = arith::AddIOp::create(
-                  b, loc, k0, arith::MulIOp::create(b, loc, p, cst(32)));
+            Value n = panelBase(p);
+            Value kLine = arith::AddIOp::create(
+                b, loc, k0, arith::MulIOp::create(b, loc, p, cst(32)));
+            loop(mb0, mb1, kNnTileM, [&](Value m) {
+              // Prefetch the same tile of the next m block (from L3/DRAM):
+              // 2 cache lines of each of its rows per panel, so the 8
+              // panels bring its 256 values of k into L2 before it runs.
               for (int64_t i = 0; i < kNnTileM; ++i)
                 for (int64_t l = 0; l < 2; ++l) {
-                  ivs[c.m] = add(m, kNnTileM + i);
+                  ivs[c.m] = add(m, kPackM + i);
                   ivs[c.k] = add(kLine, 16 * l);
                   memref::PrefetchOp::create(b, loc, a, indices(0),
                                              /*isWrite=*/false,
-                                             /*localityHint=*/3,
+                                             /*localityHint=*/2,
                                              /*isDataCache=*/true);
                 }
-            }
-            packedTile(m, mr, n, p, k0, kLen);
+              // And the next tile's 6 rows of C (one line each): with the
+              // m tiles inside the panels, consecutive tiles touch new rows
+              // of C, which the hardware prefetcher does not predict.
+              for (int64_t i = 0; i < kNnTileM; ++i) {
+                ivs[c.m] = add(m, kNnTileM + i);
+                ivs[c.n] = n;
+                memref::PrefetchOp::create(b, loc, out, indices(2),
+                                           /*isWrite=*/true,
+                                           /*localityHint=*/3,
+                                           /*isDataCache=*/true);
+              }
+              packedTile(m, kNnTileM, n, p, k0, kLen);
+            });
           });
-        };
-        loop(cst(0), mFull, kNnTileM, [&](Value m) { rows(m, kNnTileM); });
-        loop(mFull, sizeM, 1, [&](Value m) { rows(m, 1); });
+        });
+        loop(mFull, sizeM, 1, [&](Value m) {
+          loop(cst(0), panels, 1, [&](Value p) {
+            packedTile(m, 1, panelBase(p), p, k0, kLen);
+          });
+        });
         // Columns past the last whole panel.
         loop(nP, n1, 1, [&](Value n) {
           loop(cst(0), sizeM, 1, [&](Value m) {
