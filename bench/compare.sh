@@ -5,7 +5,7 @@
 # the ratio. Performance may be claimed only from this output (both halves
 # come from the same run).
 #
-#   bench/compare.sh                         # THREADS=2, REF_RUNS=7, KILN_RUNS=5
+#   bench/compare.sh                         # THREADS=2, REF_RUNS=7, KILN_RUNS=7, WARMUP=2 (both)
 #   RECOMPILE=0 bench/compare.sh             # reuse build/bench/medium.kiln
 #
 # Needs what bench/run.sh and bench/bench_kiln.sh need (reference venv, the
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export THREADS=${THREADS:-2}
 REF_RUNS=${REF_RUNS:-7}
-KILN_RUNS=${KILN_RUNS:-5}
+KILN_RUNS=${KILN_RUNS:-7}
 WARMUP=${WARMUP:-2}
 export PY=${PY:-$HOME/.venvs/kiln-ref/bin/python}
 export OUT=${OUT:-build/bench}
@@ -44,9 +44,9 @@ grep '^{' "$LOG/reference.log" | tail -1 > "$LOG/reference.json"
 
 # 2. Kiln (bench_kiln.sh quiet-waits before each run).
 echo "== kiln denoise step"
-RUNS=$KILN_RUNS LOGS=$LOG/kiln bash bench/bench_kiln.sh > "$LOG/kiln.log" 2>&1 \
+RUNS=$KILN_RUNS WARMUP=$WARMUP LOGS=$LOG/kiln bash bench/bench_kiln.sh > "$LOG/kiln.log" 2>&1 \
   || { cat "$LOG/kiln.log"; exit 1; }
-grep -E '^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.log" || true
+grep -E '^warm-up|^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.log" || true
 
 # 3. Side by side.
 "$PY" - "$LOG/reference.json" "$LOG/kiln.log" "$GFLOP" "$CEILING" <<'PYEOF'
