@@ -5,6 +5,36 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FuseElementwisePass : Pass<"kiln-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuses chains of elementwise linalg ops into one op (one dispatch)";
+  let description = [{
+    Runs on linalg on tensors, before bufferization. Every linalg op later
+    becomes a dispatch that reads its inputs from memory and writes its
+    output back, so a chain of elementwise ops (modulation, gates, residual
+    adds, RoPE, GELU) costs one pass over its tensors per op. This pass
+    merges an all-parallel `linalg.generic` into its all-parallel consumer
+    (upstream `linalg` elementwise fusion) when
+
+    - the producer's result has that one use (nothing is computed twice and
+      no intermediate is kept alive for another consumer), and
+    - the consumer reads it through a permutation map: a broadcast would
+      recompute the producer (say a sine table) for every broadcast copy.
+
+    Consumers with a reduction loop (contractions, norm statistics) are left
+    alone, so the CPU target's contraction and reduction patterns still see
+    their plain bodies.
+
+    ```mlir
+    // Before: two dispatches, %t written and read back.
+    %t = linalg.generic {..parallel..} ins(%a, %b) outs(%e0) { addf }
+    %r = linalg.generic {..parallel..} ins(%t, %c) outs(%e1) { mulf }
+    // After: one dispatch.
+    %r = linalg.generic {..parallel..} ins(%a, %b, %c) outs(%e1) { addf; mulf }
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def IsolateEntryResultsPass
     : Pass<"kiln-isolate-entry-results", "mlir::ModuleOp"> {
   let summary = "Gives every entry result a whole allocation of its own";

@@ -24,6 +24,7 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
 }
 
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
+  pm.addPass(createFuseElementwisePass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
