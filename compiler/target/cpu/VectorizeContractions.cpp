@@ -14,14 +14,16 @@
 //   12 FMAs (k unrolled by 2); one horizontal reduction per accumulator per
 //   k block. The 4 rows of B come from L1 and the 3 of A from L2 (m blocks,
 //   see the block sizes). Used only when C is not contiguous along n.
-// - "packed" dot form, the same layout with C contiguous along n (every
-//   linear, Q @ K^T): per k block of 256 and n block of 128, B's block is
+// - "packed" form, either layout with C contiguous along n (every linear,
+//   Q @ K^T, P @ V): per k block of 256 and n block of 128, B's block is
 //   copied into a stack buffer of k-major panels of 16 columns (128 KB, in
-//   L2), then the nn micro-kernel below runs over the panels with the m
-//   tiles outermost (A's 6 rows of a tile, 6 KB, stay in L1) and the next
-//   tile's rows of A prefetched. No horizontal reductions; the packing is
-//   amortized over all the rows of the workgroup.
-// - "nn" form, B and C contiguous along n (P @ V): a 6x16 tile keeps 12
+//   L2; a transposition for the dot layout, a copy of rows for nn). Then,
+//   in BLIS's order, m blocks of 96 rows, the panels, and inside them the
+//   m tiles: one panel (16 KB) stays in L1 while 6x16 tiles of C in 12
+//   accumulators take 2 loads of it and 6 broadcasts of A (from L2) per 12
+//   FMAs. The next m block's A and the next tile's C are prefetched. No
+//   horizontal reductions; the packing is amortized over the rows.
+// - "nn" form, B contiguous along n but C not: a 6x16 tile keeps 12
 //   accumulators of C, fed by 2 loads of B and 6 broadcasts of A per k.
 //
 // 12 accumulators + 3 or 4 operands fit AVX2's 16 ymm registers. Remainders
@@ -62,7 +64,7 @@ constexpr int64_t kDotTileM = 3, kDotTileN = 4;
 constexpr int64_t kBlockM = 96; // dot form, a multiple of kDotTileM
 constexpr int64_t kUnrollK = 2; // dot form: vectors of k per loop trip
 constexpr int64_t kNnTileM = 6, kNnVectorsN = 2;
-/// Packed dot form (C contiguous along n): per k block of kPackK and n block
+/// Packed form (C contiguous along n): per k block of kPackK and n block
 /// of kBlockN, B is copied into k-major panels of 16 columns (a 128 KB
 /// buffer that stays in L2), and the nn micro-kernel runs over them with
 /// the m tiles outermost, so A's 6 rows of one tile (6 KB) stay in L1.
@@ -150,7 +152,9 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   };
   result.m = lastOf(mapA, dims->m);
   result.n = lastOf(mapB, dims->n);
-  result.packed = result.dot && lastC == result.n && hasUnitInnerStride(c);
+  // Both forms with C contiguous along n run on packed panels of B; the
+  // nn form's packing is a copy of rows, the dot form's a transposition.
+  result.packed = lastC == result.n && hasUnitInnerStride(c);
   for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
     if (loop != result.m && loop != result.n && loop != result.k)
       result.outer.push_back(loop);
@@ -212,63 +216,50 @@ private:
     });
   }
 
-  /// k blocks, then n blocks, then (dot form) m blocks with the n tiles
-  /// outside the m tiles, or (nn form) m tiles outside the n tiles; the
-  /// rows left over by the m tiles last, one at a time.
+  /// Unpacked dot form (C not contiguous along n): k blocks, then n
+  /// blocks, then m blocks with the n tiles outside the m tiles; the rows
+  /// left over by the m tiles last, one at a time.
   void emitBlocks() {
     if (c.packed)
       return emitPacked();
     Value sizeM = sizes[c.m], sizeN = sizes[c.n], sizeK = sizes[c.k];
-    int64_t tileM = c.dot ? kDotTileM : kNnTileM;
-    int64_t tileN = c.dot ? kDotTileN : kNnVectorsN * kVector;
+    int64_t tileM = kDotTileM, tileN = kDotTileN;
     loop(cst(0), sizeK, kBlockK, [&](Value k0) {
       Value k1 = arith::MinUIOp::create(b, loc, sizeK, add(k0, kBlockK));
       loop(cst(0), sizeN, kBlockN, [&](Value n0) {
         Value n1 = arith::MinUIOp::create(b, loc, sizeN, add(n0, kBlockN));
         Value mFull = fullEnd(cst(0), sizeM, tileM);
-        auto rows = [&](Value m, int64_t mr) {
-          Value nFull = fullEnd(n0, n1, tileN);
-          loop(n0, nFull, tileN,
-               [&](Value n) { emitTile(m, mr, n, tileN, k0, k1); });
-          if (!c.dot) {
-            // nn remainder: whole vectors of 8 first, then single columns.
-            Value n8 = fullEnd(nFull, n1, kVector);
-            loop(nFull, n8, kVector,
-                 [&](Value n) { emitTile(m, mr, n, kVector, k0, k1); });
-            nFull = n8;
-          }
-          loop(nFull, n1, 1, [&](Value n) { emitTile(m, mr, n, 1, k0, k1); });
-        };
-        if (c.dot) {
-          // Dot form: m blocks of kBlockM rows (their A block, 192 KB at
-          // k = 512, stays in L2), and inside them the n tiles outermost:
-          // the 4 rows of B of one n tile (8 KB) stay in L1 while the m
-          // tiles stream A from L2. The streamed operand costs 3 loads per
-          // 12 FMAs this way, 4 with the m tiles outermost.
-          Value nFull = fullEnd(n0, n1, tileN);
-          loop(cst(0), mFull, kBlockM, [&](Value mb0) {
-            Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kBlockM));
-            loop(n0, nFull, tileN, [&](Value n) {
-              loop(mb0, mb1, tileM,
-                   [&](Value m) { emitTile(m, tileM, n, tileN, k0, k1); });
-            });
-            loop(nFull, n1, 1, [&](Value n) {
-              loop(mb0, mb1, tileM,
-                   [&](Value m) { emitTile(m, tileM, n, 1, k0, k1); });
-            });
+        Value nFull = fullEnd(n0, n1, tileN);
+        // m blocks of kBlockM rows (their A block, 192 KB at k = 512, stays
+        // in L2), and inside them the n tiles outermost: the 4 rows of B of
+        // one n tile (8 KB) stay in L1 while the m tiles stream A from L2.
+        // The streamed operand costs 3 loads per 12 FMAs this way, 4 with
+        // the m tiles outermost.
+        loop(cst(0), mFull, kBlockM, [&](Value mb0) {
+          Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kBlockM));
+          loop(n0, nFull, tileN, [&](Value n) {
+            loop(mb0, mb1, tileM,
+                 [&](Value m) { emitTile(m, tileM, n, tileN, k0, k1); });
           });
-        } else {
-          loop(cst(0), mFull, tileM, [&](Value m) { rows(m, tileM); });
-        }
-        loop(mFull, sizeM, 1, [&](Value m) { rows(m, 1); });
+          loop(nFull, n1, 1, [&](Value n) {
+            loop(mb0, mb1, tileM,
+                 [&](Value m) { emitTile(m, tileM, n, 1, k0, k1); });
+          });
+        });
+        loop(mFull, sizeM, 1, [&](Value m) {
+          loop(n0, nFull, tileN,
+               [&](Value n) { emitTile(m, 1, n, tileN, k0, k1); });
+          loop(nFull, n1, 1, [&](Value n) { emitTile(m, 1, n, 1, k0, k1); });
+        });
       });
     });
   }
 
-  /// Packed dot form: k blocks of kPackK, n blocks of kBlockN; each (k, n)
-  /// block of B is copied transposed into `pack` [kBlockN/16][kPackK][16],
-  /// then 6x16 tiles of C (m tiles outside the panels) are accumulated with
-  /// broadcasts of A; columns past the last whole panel use dot tiles.
+  /// Packed form: k blocks of kPackK, n blocks of kBlockN; each (k, n)
+  /// block of B is copied into `pack` [kBlockN/16][kPackK][16], then 6x16
+  /// tiles of C are accumulated with broadcasts of A (see the file comment
+  /// for the loop order); columns past the last whole panel use 1x1 tiles
+  /// of the unpacked code.
   void emitPacked() {
     Value sizeM = sizes[c.m], sizeN = sizes[c.n], sizeK = sizes[c.k];
     {
@@ -289,10 +280,24 @@ private:
         Value panels = arith::DivUIOp::create(
             b, loc, arith::SubIOp::create(b, loc, nP, n0), cst(kPanelN));
         Value kLen = arith::SubIOp::create(b, loc, k1, k0);
-        // Pack: pack[p][kk][j] = B[n0 + 16 p + j][k0 + kk].
+        // Pack: pack[p][kk][j] = B[n0 + 16 p + j][k0 + kk] (dot form) or
+        // B[k0 + kk][n0 + 16 p + j] (nn form, 2 vectors per kk).
         loop(cst(0), panels, 1, [&](Value p) {
           Value nBase = arith::AddIOp::create(
               b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+          if (!c.dot) {
+            auto vecType = VectorType::get({kVector}, b.getF32Type());
+            loop(cst(0), kLen, 1, [&](Value kk) {
+              ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
+              for (int64_t j = 0; j < kPanelN; j += kVector) {
+                ivs[c.n] = add(nBase, j);
+                Value v = vector::LoadOp::create(b, loc, vecType, bm, indices(1));
+                vector::StoreOp::create(b, loc, v, pack,
+                                        ValueRange{p, kk, cst(j)});
+              }
+            });
+            return;
+          }
           for (int64_t j = 0; j < kPanelN; ++j) {
             ivs[c.n] = add(nBase, j);
             loop(cst(0), kLen, 1, [&](Value kk) {

@@ -15,14 +15,19 @@ func.func @linear(%x: tensor<1x?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128
 
 // -----
 
-// Tests that attention is a scaled dot product, row max, exp-sum and weighted sum.
+// Tests that attention without a mask is q scaled first (not the scores),
+// a dot product, row max, exp-sum, one reciprocal per row, and the weighted
+// sum of the normalized exponentials.
 // CHECK-LABEL: @attention
-// CHECK: linalg.generic {{.*}}"reduction"
 // CHECK: arith.constant 2.500000e-01 : f32
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}}"reduction"
 // CHECK: arith.maximumf
 // CHECK: math.exp
-// CHECK: math.exp
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]}
 // CHECK: arith.divf
+// CHECK: math.exp
+// CHECK-NEXT: arith.mulf
 // CHECK: linalg.generic {{.*}}"reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x?x?xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x?x2x16xf32>)
 // CHECK-NOT: kiln.attention
 func.func @attention(%q: tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32> {

@@ -20,9 +20,11 @@
 // CHECK: scf.for %[[KK:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: %[[W:.+]] = memref.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf32>
 // CHECK: memref.store %[[W]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}] : memref<8x256x16xf32>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C96:.+]] {
 // CHECK: scf.for %[[Q:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
 // CHECK-COUNT-12: memref.prefetch %arg0
+// CHECK-COUNT-6: memref.prefetch %arg2
 // CHECK-COUNT-12: vector.load %arg2{{.*}} vector<8xf32>
 // CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-2: vector.load %[[PACK]][%[[Q]], %[[K]], %{{.+}}] : memref<8x256x16xf32>, vector<8xf32>
@@ -48,15 +50,21 @@ func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x
 #v = affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d1, d3)>
 #o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>
 
-// Tests that P @ V (B and C contiguous along n) keeps a 6x16 tile of C in
-// 12 vector registers, fed by broadcasts of P, and that columns past the
-// last whole tile still use vectors of 8, then single columns.
+// Tests that P @ V (B and C contiguous along n) packs V's rows into panels
+// with vector copies, then keeps 6x16 tiles of C in 12 vector registers fed
+// by broadcasts of P, and that columns past the last whole panel (40 = 2 x
+// 16 + 8) use single columns.
 // CHECK-LABEL: func.func @attention_values
+// CHECK: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c128 {
+// CHECK: scf.for %[[P:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: scf.for %[[KK:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: %[[V:.+]] = vector.load %arg1[{{.*}}] : memref<?x?x4x40xf32>, vector<8xf32>
+// CHECK: vector.store %[[V]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}]
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C16:.+]] {
 // CHECK-COUNT-12: vector.load %arg2{{.*}} vector<8xf32>
 // CHECK: scf.for {{.*}} -> (vector<8xf32>
-// CHECK: vector.load %arg1{{.*}} vector<8xf32>
+// CHECK-COUNT-2: vector.load %[[PACK]]
 // CHECK: memref.load %arg0
 // CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
 // CHECK: vector.fma
