@@ -22,8 +22,15 @@ struct Slot {
   // The sizes it must hold, none provably at most another: the slot is
   // their Max.
   std::vector<Expression> sizes;
-  int64_t sample = 0;      // bytes at the sample dims
-  int64_t freeAfter = -1;  // the last dispatch its current buffer uses
+  int64_t sample = 0; // bytes at the sample dims
+  // The [first, last] dispatch ranges of the buffers it holds.
+  std::vector<std::pair<int64_t, int64_t>> busy;
+
+  bool freeDuring(int64_t first, int64_t last) const {
+    return llvm::none_of(busy, [&](const std::pair<int64_t, int64_t> &b) {
+      return b.first <= last && first <= b.second;
+    });
+  }
 
   void hold(const Expression &bytes) {
     for (const Expression &size : sizes)
@@ -52,29 +59,37 @@ int64_t sampleValue(const Expression &e, const std::vector<int64_t> &dims) {
 
 MemoryPlan planMemory(const std::vector<BufferLifetime> &buffers,
                       const std::vector<int64_t> &sampleDims) {
+  // Largest first (at the sample dims), each into a slot that is free for
+  // its whole lifetime. Going by first use instead let a small buffer take
+  // the only free large slot, and the next large buffer then needed a slot
+  // of its own: the benchmark model's arena grew 72 % when elementwise
+  // fusion reordered a few buffers.
+  std::vector<int64_t> need(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i)
+    need[i] = sampleValue(buffers[i].bytes, sampleDims);
   std::vector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return buffers[a].firstUse < buffers[b].firstUse;
+    return need[a] > need[b];
   });
 
   std::vector<Slot> slots;
   std::vector<size_t> slotOf(buffers.size());
   for (size_t i : order) {
     const BufferLifetime &buffer = buffers[i];
-    const int64_t need = sampleValue(buffer.bytes, sampleDims);
-    // Best fit among the free slots: the smallest that holds it, else the
-    // largest (which grows least); a new slot only when none is free.
+    // Best fit among the slots free for its lifetime: the smallest that
+    // holds it, else the largest (which grows least); a new slot only when
+    // none is free.
     int best = -1;
     for (size_t s = 0; s < slots.size(); ++s) {
-      if (slots[s].freeAfter >= buffer.firstUse)
+      if (!slots[s].freeDuring(buffer.firstUse, buffer.lastUse))
         continue;
       if (best < 0) {
         best = s;
         continue;
       }
       const Slot &b = slots[best], &c = slots[s];
-      const bool bFits = b.sample >= need, cFits = c.sample >= need;
+      const bool bFits = b.sample >= need[i], cFits = c.sample >= need[i];
       if ((cFits && (!bFits || c.sample < b.sample)) ||
           (!cFits && !bFits && c.sample > b.sample))
         best = s;
@@ -84,8 +99,8 @@ MemoryPlan planMemory(const std::vector<BufferLifetime> &buffers,
       slots.push_back({});
     }
     slots[best].hold(buffer.bytes);
-    slots[best].sample = std::max(slots[best].sample, need);
-    slots[best].freeAfter = buffer.lastUse;
+    slots[best].sample = std::max(slots[best].sample, need[i]);
+    slots[best].busy.push_back({buffer.firstUse, buffer.lastUse});
     slotOf[i] = best;
   }
 
