@@ -25,6 +25,10 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
 
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createFuseElementwisePass());
+  // Only the CPU target's kernels honour kiln.zero_init; a host that runs
+  // the module itself lowers the ops to plain loops (lower-to-loops below).
+  if (hostWorkgroups == 1)
+    pm.addPass(createFoldZeroFillPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

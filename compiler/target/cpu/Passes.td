@@ -51,6 +51,19 @@ def VectorizeContractionsPass
                            "mlir::vector::VectorDialect"];
 }
 
+def MaterializeZeroInitPass
+    : Pass<"kiln-cpu-materialize-zero-init", "mlir::ModuleOp"> {
+  let summary = "Fills the outputs of kiln.zero_init ops the vectorizer left alone";
+  let description = [{
+    Runs on the kernels after kiln-cpu-vectorize-contractions. A linalg op
+    still marked `kiln.zero_init` (see kiln-fold-zero-fill) gets a
+    `linalg.fill` of zero of its output right before it, and loses the
+    mark, so lowering it as plain loops stays correct.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 def ApproximateMathPass : Pass<"kiln-cpu-approximate-math", "mlir::ModuleOp"> {
   let summary = "Polynomial approximations of math.exp, math.tanh and math.erf";
   let description = [{

@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/dispatch/Attributes.h"
 #include "compiler/target/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -164,7 +165,8 @@ std::optional<Contraction> match(linalg::GenericOp op) {
 class Emitter {
 public:
   Emitter(OpBuilder &b, Contraction c)
-      : b(b), loc(c.op.getLoc()), c(c), ivs(c.op.getNumLoops()) {
+      : b(b), loc(c.op.getLoc()), c(c), ivs(c.op.getNumLoops()),
+        zeroInit(c.op->hasAttr(kZeroInitAttr)) {
     maps = c.op.getIndexingMapsArray();
     a = c.op.getDpsInputs()[0];
     bm = c.op.getDpsInputs()[1];
@@ -366,26 +368,50 @@ private:
     });
   }
 
+  /// Whether k0 starts the first k block of a kiln.zero_init contraction,
+  /// whose output holds no zeros to start from (kiln-fold-zero-fill).
+  Value firstOfZeroInit(Value k0) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k0, cst(0));
+  }
+
   /// The C tile [m..m+mr, n..n+nv*width) as mr x nv vectors of `width`,
-  /// row by row: the accumulators a register tile starts from.
+  /// row by row: the accumulators a register tile starts from (zeros in
+  /// the first k block of a zero-init contraction, without reading C).
   SmallVector<Value> loadTile(Value m, int64_t mr, Value n, int64_t nv,
-                              int64_t width) {
+                              int64_t width, Value k0) {
     auto vecType = VectorType::get({width}, b.getF32Type());
-    SmallVector<Value> acc;
-    for (int64_t i = 0; i < mr; ++i)
-      for (int64_t j = 0; j < nv; ++j) {
-        ivs[c.m] = add(m, i);
-        ivs[c.n] = add(n, j * width);
-        acc.push_back(vector::LoadOp::create(b, loc, vecType, out, indices(2)));
-      }
-    return acc;
+    auto loads = [&] {
+      SmallVector<Value> acc;
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nv; ++j) {
+          ivs[c.m] = add(m, i);
+          ivs[c.n] = add(n, j * width);
+          acc.push_back(
+              vector::LoadOp::create(b, loc, vecType, out, indices(2)));
+        }
+      return acc;
+    };
+    if (!zeroInit)
+      return loads();
+    SmallVector<Type> types(mr * nv, vecType);
+    auto ifOp = scf::IfOp::create(b, loc, types, firstOfZeroInit(k0),
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType));
+      scf::YieldOp::create(b, loc, SmallVector<Value>(mr * nv, zero));
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, loc, loads());
+    }
+    return SmallVector<Value>(ifOp.getResults());
   }
 
   /// C[m..m+mr, n..n+16] += A[m..m+mr, k0..k0+kLen] * pack[p] in registers.
   void packedTile(Value m, int64_t mr, Value n, Value p, Value k0,
                   Value kLen) {
     auto vecType = VectorType::get({kVector}, b.getF32Type());
-    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, kVector);
+    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, kVector, k0);
     auto forOp = scf::ForOp::create(
         b, loc, cst(0), kLen, cst(1), acc,
         [&](OpBuilder &nested, Location, Value kk, ValueRange iter) {
@@ -436,6 +462,11 @@ private:
           ivs[c.n] = add(n, j);
           SmallVector<Value> at = indices(2);
           Value old = memref::LoadOp::create(b, loc, out, at);
+          if (zeroInit)
+            old = arith::SelectOp::create(
+                b, loc, firstOfZeroInit(k0),
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f)),
+                old);
           Value sum = arith::AddFOp::create(b, loc, old, sums[i * nr + j]);
           memref::StoreOp::create(b, loc, sum, out, at);
         }
@@ -511,7 +542,7 @@ private:
     int64_t width = nr >= kVector ? kVector : 1;
     int64_t nv = nr / width;
     auto vecType = VectorType::get({width}, b.getF32Type());
-    SmallVector<Value> acc = loadTile(m, mr, n, nv, width);
+    SmallVector<Value> acc = loadTile(m, mr, n, nv, width, k0);
     auto forOp = scf::ForOp::create(
         b, loc, k0, k1, cst(1), acc,
         [&](OpBuilder &nested, Location, Value k, ValueRange iter) {
@@ -550,6 +581,7 @@ private:
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
+  bool zeroInit;
 };
 
 struct VectorizeContractionsPass

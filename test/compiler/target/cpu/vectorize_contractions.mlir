@@ -96,3 +96,30 @@ func.func @sum_rows(%x: memref<?x64xf32>, %y: memref<?xf32>) {
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests that a kiln.zero_init contraction starts its tiles from zeros in the
+// first k block (k0 == 0) without loading C, and from C after it.
+// CHECK-LABEL: func.func @zero_init
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK: scf.if %[[FIRST]] -> (vector<8xf32>
+// CHECK: %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// CHECK: scf.yield %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]] :
+// CHECK: } else {
+// CHECK-COUNT-12: vector.load %arg2
+// CHECK-NOT: kiln.zero_init
+func.func @zero_init(%x: memref<?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x32xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<32x64xf32>) outs(%y : memref<?x32xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

@@ -1,0 +1,19 @@
+//===- Attributes.h - Attributes dispatch formation leaves on ops -*- C++ -*-===//
+
+#ifndef KILN_COMPILER_DISPATCH_ATTRIBUTES_H
+#define KILN_COMPILER_DISPATCH_ATTRIBUTES_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir::kiln {
+
+/// On a linalg contraction: its output's initial contents are taken to be
+/// zero, whatever the buffer holds (kiln-fold-zero-fill removed the fill).
+/// A target either starts its accumulators from zero
+/// (kiln-cpu-vectorize-contractions) or puts the fill back
+/// (kiln-cpu-materialize-zero-init).
+constexpr llvm::StringLiteral kZeroInitAttr = "kiln.zero_init";
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_DISPATCH_ATTRIBUTES_H

@@ -1,0 +1,23 @@
+// RUN: kiln-opt --kiln-cpu-materialize-zero-init %s | FileCheck %s
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (n, m)>
+
+// Tests that a zero-init op the vectorizer left alone (here C is transposed)
+// gets its output filled with zero right before it and loses the mark.
+// CHECK-LABEL: func.func @left_alone
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ZERO]] : f32) outs(%arg2 : memref<4x4xf32>)
+// CHECK-NEXT: linalg.generic
+// CHECK-NOT: kiln.zero_init
+func.func @left_alone(%x: memref<4x8xf32>, %w: memref<8x4xf32>, %y: memref<4x4xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%y : memref<4x4xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
