@@ -5,7 +5,7 @@
 # the ratio. Performance may be claimed only from this output (both halves
 # come from the same run).
 #
-#   bench/compare.sh                         # THREADS=2, REF_RUNS=7, KILN_RUNS=7, WARMUP=2 (both)
+#   bench/compare.sh                         # THREADS=2, ROUNDS=2, REF_RUNS=7, KILN_RUNS=7, WARMUP=2 (both)
 #   RECOMPILE=0 bench/compare.sh             # reuse build/bench/medium.kiln
 #
 # Needs what bench/run.sh and bench/bench_kiln.sh need (reference venv, the
@@ -18,6 +18,7 @@ export THREADS=${THREADS:-2}
 REF_RUNS=${REF_RUNS:-7}
 KILN_RUNS=${KILN_RUNS:-7}
 WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-2}
 export PY=${PY:-$HOME/.venvs/kiln-ref/bin/python}
 export OUT=${OUT:-build/bench}
 export MODEL=${MODEL:-$OUT/medium-flux}
@@ -33,35 +34,51 @@ source bench/quiet.sh   # busy_cores, wait_quiet
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $THREADS threads, git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime || echo '+dirty')"
 
-# 1. diffusers (its own quiet checks run per step; wait once before it).
-wait_quiet
-echo "== diffusers denoise step"
-"$PY" bench/bench_reference.py --model "$MODEL" --case "$CASE" --threads "$THREADS" \
-  --warmup "$WARMUP" --runs "$REF_RUNS" --ceiling "$CEILING" > "$LOG/reference.log" 2>&1 \
-  || { cat "$LOG/reference.log"; exit 1; }
-grep -v '^{' "$LOG/reference.log" | grep -E 'denoise step|achieved|ceiling|peak RSS|output vs|machine' || true
-grep '^{' "$LOG/reference.log" | tail -1 > "$LOG/reference.json"
+# The machine's speed drifts by 10-20 % over minutes (a plain FMA loop
+# measured 174-197 GFLOP/s within one minute), so the two halves alternate,
+# ROUNDS times (diffusers, Kiln, diffusers, Kiln, ...), and each side's
+# timed steps are pooled over the rounds.
+for round in $(seq 1 "$ROUNDS"); do
+  # 1. diffusers (its own quiet checks run per step; wait once before it).
+  wait_quiet
+  echo "== round $round: diffusers denoise step"
+  "$PY" bench/bench_reference.py --model "$MODEL" --case "$CASE" --threads "$THREADS" \
+    --warmup "$WARMUP" --runs "$REF_RUNS" --ceiling "$CEILING" > "$LOG/reference.$round.log" 2>&1 \
+    || { cat "$LOG/reference.$round.log"; exit 1; }
+  grep -v '^{' "$LOG/reference.$round.log" | grep -E 'denoise step|achieved|ceiling|peak RSS|output vs|machine' || true
+  grep '^{' "$LOG/reference.$round.log" | tail -1 > "$LOG/reference.$round.json"
 
-# 2. Kiln (bench_kiln.sh quiet-waits before each run).
-echo "== kiln denoise step"
-RUNS=$KILN_RUNS WARMUP=$WARMUP LOGS=$LOG/kiln bash bench/bench_kiln.sh > "$LOG/kiln.log" 2>&1 \
-  || { cat "$LOG/kiln.log"; exit 1; }
-grep -E '^warm-up|^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.log" || true
+  # 2. Kiln (bench_kiln.sh quiet-waits before its run; compiles in round 1).
+  echo "== round $round: kiln denoise step"
+  [[ $round -gt 1 ]] && export RECOMPILE=0
+  RUNS=$KILN_RUNS WARMUP=$WARMUP LOGS=$LOG/kiln bash bench/bench_kiln.sh > "$LOG/kiln.$round.log" 2>&1 \
+    || { cat "$LOG/kiln.$round.log"; exit 1; }
+  cp "$LOG/kiln/run1.log" "$LOG/kiln/round$round.log"
+  grep -E '^warm-up|^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.$round.log" || true
+done
 
 # 3. Side by side.
-"$PY" - "$LOG/reference.json" "$LOG/kiln.log" "$GFLOP" "$CEILING" <<'PYEOF'
+"$PY" - "$LOG" "$ROUNDS" "$GFLOP" "$CEILING" <<'PYEOF'
 import json, re, statistics, sys
-ref = json.load(open(sys.argv[1]))
-log = open(sys.argv[2]).read()
+log_dir, rounds = sys.argv[1], int(sys.argv[2])
 gflop, ceiling = float(sys.argv[3]), float(sys.argv[4])
-runs = [float(x) / 1000 for x in re.findall(r"^run \d+: step \(all dispatches\) ([0-9.]+) ms", log, re.M)]
-rss = max(int(x) for x in re.findall(r"^run \d+: .*peak RSS (\d+) KiB", log, re.M)) * 1024
-k_med, r_med = statistics.median(runs), ref["median_s"]
+ref_runs, runs, rss, ref_rss = [], [], 0, 0
+for r in range(1, rounds + 1):
+    ref = json.load(open(f"{log_dir}/reference.{r}.json"))
+    ref_runs += ref["times_s"]
+    ref_rss = max(ref_rss, ref["peak_rss_bytes"])
+    log = open(f"{log_dir}/kiln.{r}.log").read()
+    mine = [float(x) / 1000 for x in re.findall(r"^run \d+: step \(all dispatches\) ([0-9.]+) ms", log, re.M)]
+    rss = max([rss] + [int(x) * 1024 for x in re.findall(r"^run \d+: .*peak RSS (\d+) KiB", log, re.M)])
+    print(f"round {r}: diffusers median {statistics.median(ref['times_s']):.3f} s, "
+          f"kiln median {statistics.median(mine):.3f} s")
+    runs += mine
+k_med, r_med = statistics.median(runs), statistics.median(ref_runs)
 row = "{:10s} {:>9s} {:>8s} {:>9s} {:>10s} {:>10s}"
-print("== same run, same machine")
+print(f"== same run, same machine: {len(ref_runs)} diffusers and {len(runs)} Kiln timed steps over {rounds} alternating round(s)")
 print(row.format("", "median s", "best s", "GFLOP/s", "% ceiling", "peak RSS"))
-print(row.format("diffusers", f"{r_med:.3f}", f"{ref['min_s']:.3f}", f"{gflop / r_med:.1f}",
-                 f"{100 * gflop / r_med / ceiling:.0f} %", f"{ref['peak_rss_bytes'] / 2**20:.0f} MiB"))
+print(row.format("diffusers", f"{r_med:.3f}", f"{min(ref_runs):.3f}", f"{gflop / r_med:.1f}",
+                 f"{100 * gflop / r_med / ceiling:.0f} %", f"{ref_rss / 2**20:.0f} MiB"))
 print(row.format("kiln", f"{k_med:.3f}", f"{min(runs):.3f}", f"{gflop / k_med:.1f}",
                  f"{100 * gflop / k_med / ceiling:.0f} %", f"{rss / 2**20:.0f} MiB"))
 print(f"kiln / diffusers time: {k_med / r_med:.3f} (kiln is {r_med / k_med:.2f}x diffusers' speed; "
