@@ -132,6 +132,22 @@ TEST_F(KilnCliTest, RunPrintsTimingOnRequest) {
   ExpectOutputs(MakeTestCase(1, 16));
 }
 
+// Tests that --repeat runs the entry that many times: one total per run,
+// the per-dispatch times labelled as the fastest, and the outputs right.
+TEST_F(KilnCliTest, RunRepeatsForBenchmarking) {
+  WriteInputs(MakeTestCase(2, 16));
+  Result r = Kiln({"run", model_, "forward", "--inputs", inputs_, "--outputs",
+                   outputs_, "--timing", "--repeat", "3"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const size_t line = r.err.find("3 runs, dispatches per run (ms): ");
+  ASSERT_NE(line, std::string::npos) << r.err;
+  const std::string totals = r.err.substr(line, r.err.find(';', line) - line);
+  EXPECT_EQ(std::count(totals.begin(), totals.end(), ' '), 8) << totals;
+  EXPECT_NE(r.err.find("kernel times above are each dispatch's fastest"),
+            std::string::npos);
+  ExpectOutputs(MakeTestCase(2, 16));
+}
+
 // Tests that a failed run says why in one line and leaves no output file,
 // and no temporary file either.
 TEST_F(KilnCliTest, RunFailureLeavesNoOutputFile) {
@@ -207,6 +223,10 @@ TEST_F(KilnCliTest, RunUsageErrors) {
       {{"run", model_, "forward", "--inputs", inputs_, "--outputs", outputs_,
         "--threads", "0"},
        "kiln run: --threads: expected 1 to 4096, got '0' (see 'kiln run "
+       "--help')\n"},
+      {{"run", model_, "forward", "--inputs", inputs_, "--outputs", outputs_,
+        "--repeat", "0"},
+       "kiln run: --repeat: expected 1 to 1000, got '0' (see 'kiln run "
        "--help')\n"},
       {{"run", model_, "forward", "--inputs", inputs_, "--outputs", outputs_,
         "--fast"},
