@@ -300,9 +300,16 @@ private:
             });
             return;
           }
+          // Dot form: 8x8 blocks transposed in registers, then the k
+          // values past the last multiple of 8 one by one.
+          Value kFull = fullEnd(cst(0), kLen, kVector);
+          loop(cst(0), kFull, kVector, [&](Value kk) {
+            for (int64_t j = 0; j < kPanelN; j += kVector)
+              packTransposed(nBase, j, k0, kk, p);
+          });
           for (int64_t j = 0; j < kPanelN; ++j) {
             ivs[c.n] = add(nBase, j);
-            loop(cst(0), kLen, 1, [&](Value kk) {
+            loop(kFull, kLen, 1, [&](Value kk) {
               ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
               Value v = memref::LoadOp::create(b, loc, bm, indices(1));
               memref::StoreOp::create(b, loc, v, pack,
@@ -366,6 +373,46 @@ private:
         });
       });
     });
+  }
+
+  /// pack[p][kk + c][j + i] = B[nBase + j + i][k0 + kk + c] for i, c < 8:
+  /// 8 rows of B loaded as vectors along k and transposed with the
+  /// unpack / shuffle / lane-swap sequence (24 shuffles instead of 64 scalar
+  /// loads and stores with a 64-byte stride).
+  void packTransposed(Value nBase, int64_t j, Value k0, Value kk, Value p) {
+    auto vecType = VectorType::get({kVector}, b.getF32Type());
+    SmallVector<Value> rows;
+    ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
+    for (int64_t i = 0; i < kVector; ++i) {
+      ivs[c.n] = add(nBase, j + i);
+      rows.push_back(vector::LoadOp::create(b, loc, vecType, bm, indices(1)));
+    }
+    auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
+      return vector::ShuffleOp::create(b, loc, x, y, mask);
+    };
+    // Interleave pairs of rows (unpcklps / unpckhps within 128-bit lanes).
+    SmallVector<Value> t, u;
+    for (int64_t i = 0; i < kVector; i += 2) {
+      t.push_back(shuffle(rows[i], rows[i + 1], {0, 8, 1, 9, 4, 12, 5, 13}));
+      t.push_back(shuffle(rows[i], rows[i + 1], {2, 10, 3, 11, 6, 14, 7, 15}));
+    }
+    // Pairs of pairs (shufps 0x44 / 0xEE): 4 rows of one column per lane.
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t q = 0; q < 2; ++q) {
+        Value x = t[4 * h + q], y = t[4 * h + q + 2];
+        u.push_back(shuffle(x, y, {0, 1, 8, 9, 4, 5, 12, 13}));
+        u.push_back(shuffle(x, y, {2, 3, 10, 11, 6, 7, 14, 15}));
+      }
+    // u[0..3] hold columns 0-3 (low lane) and 4-7 (high lane) of rows 0-3,
+    // u[4..7] the same of rows 4-7: join the lanes (vperm2f128).
+    for (int64_t col = 0; col < 4; ++col) {
+      Value lo = shuffle(u[col], u[col + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+      Value hi = shuffle(u[col], u[col + 4], {4, 5, 6, 7, 12, 13, 14, 15});
+      vector::StoreOp::create(b, loc, lo, pack,
+                              ValueRange{p, add(kk, col), cst(j)});
+      vector::StoreOp::create(b, loc, hi, pack,
+                              ValueRange{p, add(kk, col + 4), cst(j)});
+    }
   }
 
   /// Whether k0 starts the first k block of a kiln.zero_init contraction,

@@ -7,7 +7,8 @@
 // Tests that a linear (x @ W^T, both inputs contiguous along k, C
 // contiguous along n) becomes k blocks of 256 and n blocks of 128 in which
 // W's block is first packed into a stack buffer of k-major panels of 16
-// columns, then 6x16 tiles of C (m tiles outside the panels) are kept in
+// columns (8x8 blocks transposed with vector shuffles, the k values past
+// the last multiple of 8 one by one), then 6x16 tiles of C (m tiles outside the panels) are kept in
 // 12 vector registers and fed by 2 loads of the panel and 6 broadcasts of
 // x per k, with the next m tile's rows of x prefetched; rows past the last
 // whole tile use 1x16 tiles, columns past the last whole panel dot tiles.
@@ -18,8 +19,13 @@
 // CHECK: scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %[[C128:.+]] {
 // CHECK: scf.for %[[P:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: scf.for %[[KK:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK-COUNT-8: vector.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf32>, vector<8xf32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 8, 1, 9, 4, 12, 5, 13]
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 8, 9, 4, 5, 12, 13]
+// CHECK: %[[COL0:.+]] = vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 8, 9, 10, 11]
+// CHECK: vector.store %[[COL0]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}] : memref<8x256x16xf32>, vector<8xf32>
 // CHECK: %[[W:.+]] = memref.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf32>
-// CHECK: memref.store %[[W]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}] : memref<8x256x16xf32>
+// CHECK: memref.store %[[W]], %[[PACK]][%[[P]], %{{.+}}, %{{.+}}] : memref<8x256x16xf32>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C96:.+]] {
 // CHECK: scf.for %[[Q:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
