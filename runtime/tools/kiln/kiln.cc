@@ -521,7 +521,9 @@ int RunCommand(const std::vector<std::string>& args) {
     outputs = model->Run(entry_name, inputs, &again);
     if (!outputs.ok()) return Failed("run", outputs.status());
     run_seconds.push_back(again.dispatch_seconds);
-    for (size_t d = 0; d < stats.dispatches.size(); ++d) {
+    // The same entry at the same sizes runs the same dispatch list.
+    const size_t n = std::min(stats.dispatches.size(), again.dispatches.size());
+    for (size_t d = 0; d < n; ++d) {
       stats.dispatches[d].seconds = std::min(stats.dispatches[d].seconds,
                                              again.dispatches[d].seconds);
     }
@@ -556,7 +558,9 @@ int RunCommand(const std::vector<std::string>& args) {
         model->num_threads());
     if (repeat > 1) {
       std::vector<std::string> totals;
-      for (double s : run_seconds) totals.push_back(absl::StrFormat("%.1f", s * 1e3));
+      for (double s : run_seconds) {
+        totals.push_back(absl::StrFormat("%.1f", s * 1e3));
+      }
       std::cerr << absl::StrFormat(
           "%d runs, dispatches per run (ms): %s; kernel times above are each "
           "dispatch's fastest\n",
