@@ -79,7 +79,7 @@ struct Contraction {
   linalg::GenericOp op;
   unsigned m, n, k;
   bool dot; // else the nn form
-  bool packed = false; // dot form with C contiguous along n: pack B
+  bool packed = false; // C contiguous along n: B packed into panels
   SmallVector<unsigned> outer; // every other loop, outermost first
 };
 
