@@ -13,8 +13,10 @@ each `kiln.dispatch` function holds one compute op, which names its kind:
   elementwise     all-parallel generics (a `math.*` op adds "+math")
   copy, fill      linalg.copy / memref.copy, linalg.fill
 
-With several logs, each dispatch's time is its median over the logs (its
-minimum with KINDS_STAT=min, steadier for comparing two builds of a kernel). Prints
+A log from `kiln run --repeat N` has each dispatch's fastest and median
+time; the fastest is used unless KINDS_STAT=median. With several logs, each
+dispatch's time is its median over the logs (its minimum with KINDS_STAT=min,
+steadier for comparing two builds of a kernel). Prints
 the kinds by total time, then the 10 slowest dispatches, then one JSON line.
 Standard library only.
 """
@@ -55,9 +57,11 @@ def kernel_kinds(path):
 def read_log(path):
     times = {}
     for line in open(path):
-        m = re.match(r"\s*(\d+)\s+kiln_kernel_(\w+)\s+(\d+)\s+([\d.]+)\s*$", line)
+        # index, kernel, workgroups, fastest ms[, median ms with --repeat]
+        m = re.match(r"\s*(\d+)\s+kiln_kernel_(\w+)\s+(\d+)\s+([\d.]+)(?:\s+([\d.]+))?\s*$", line)
         if m:
-            times[(int(m.group(1)), m.group(2))] = (float(m.group(4)), int(m.group(3)))
+            column = 5 if m.group(5) and os.environ.get("KINDS_STAT") == "median" else 4
+            times[(int(m.group(1)), m.group(2))] = (float(m.group(column)), int(m.group(3)))
     return times
 
 

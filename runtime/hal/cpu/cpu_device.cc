@@ -1,6 +1,7 @@
 #include "runtime/hal/cpu/cpu_device.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,6 +17,9 @@
 
 namespace kiln::hal::cpu {
 namespace {
+
+// Transparent huge pages on x86-64.
+constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // "1.5 GiB".
 std::string HumanBytes(uint64_t bytes) {
@@ -103,14 +107,24 @@ absl::StatusOr<AlignedBuffer> CpuDevice::AllocateArena(size_t bytes) {
                      bytes, " bytes): this machine has ", HumanBytes(memory),
                      " of memory (MemTotal in /proc/meminfo)"));
   }
+  // Arenas of a huge page or more start on a huge-page boundary and ask for
+  // transparent huge pages: the kernels walk activations with row strides of
+  // kilobytes (one 4 KiB page per row), which thrash the TLB otherwise. On a
+  // kernel with THP off, madvise fails and the arena keeps small pages.
+  const bool huge = bytes >= kHugePageBytes;
   void* data = nullptr;
   // posix_memalign, unlike aligned_alloc, takes any size (0 included).
-  int error = ::posix_memalign(&data, AlignedBuffer::kAlignment,
-                               bytes == 0 ? 1 : bytes);
+  int error = ::posix_memalign(
+      &data, huge ? kHugePageBytes : AlignedBuffer::kAlignment,
+      bytes == 0 ? 1 : bytes);
   if (error != 0) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot allocate an arena of ", HumanBytes(bytes), " (",
                      bytes, " bytes): ", std::strerror(error)));
+  }
+  if (huge) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGE_SIZE));
+    ::madvise(data, (bytes + page - 1) / page * page, MADV_HUGEPAGE);
   }
   return AlignedBuffer(static_cast<uint8_t*>(data), bytes);
 }

@@ -1,6 +1,7 @@
 #include "runtime/hal/cpu/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -13,6 +14,12 @@ namespace {
 // The pool whose loop the current thread is running a body of, if any: a
 // ParallelFor on that pool from inside a body runs inline.
 thread_local const ThreadPool* current_pool = nullptr;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 }  // namespace
 
@@ -33,7 +40,8 @@ absl::StatusOr<int> DefaultThreadCount() {
   return count;
 }
 
-ThreadPool::ThreadPool(int num_threads) {
+ThreadPool::ThreadPool(int num_threads, int spin_micros)
+    : spin_micros_(spin_micros < 0 ? kDefaultSpinMicros : spin_micros) {
   num_threads = std::clamp(num_threads, 1, kMaxThreads);
   workers_.reserve(num_threads - 1);
   for (int i = 1; i < num_threads; ++i) {
@@ -57,11 +65,34 @@ void ThreadPool::RunIndices(Loop& loop) {
   }
 }
 
+template <typename Done>
+bool ThreadPool::Spin(Done done) const {
+  if (spin_micros_ == 0) return done();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::microseconds(spin_micros_);
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      CpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
 void ThreadPool::WorkerMain() {
   current_pool = this;
   uint64_t seen_generation = 0;
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (!stop_ && generation_ == seen_generation) {
+      // Poll for the next loop without the lock, then block.
+      lock.unlock();
+      Spin([&] {
+        return stop_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen_generation;
+      });
+      lock.lock();
+    }
     work_ready_.wait(lock,
                      [&] { return stop_ || generation_ != seen_generation; });
     if (stop_) return;
@@ -110,6 +141,13 @@ void ThreadPool::ParallelFor(int64_t count,
   // worker joins once loop_ is cleared.
   std::unique_lock<std::mutex> lock(mutex_);
   loop_ = nullptr;
+  if (loop.active_workers != 0) {
+    lock.unlock();
+    Spin([&] {
+      return loop.active_workers.load(std::memory_order_acquire) == 0;
+    });
+    lock.lock();
+  }
   work_done_.wait(lock, [&] { return loop.active_workers == 0; });
 }
 

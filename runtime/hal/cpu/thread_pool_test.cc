@@ -61,6 +61,29 @@ TEST(ThreadPoolTest, VisitsEveryIndexExactlyOnce) {
   }
 }
 
+// Tests both ways of waiting between loops: blocking at once and a poll
+// long enough to span every gap (so no thread ever blocks), on loops back
+// to back and after pauses; and that a pool whose workers are polling is
+// destroyed without waiting out the poll.
+TEST(ThreadPoolTest, BlockingAndPollingGiveTheSameLoops) {
+  for (int spin_micros : {0, 5'000'000}) {
+    const auto start = std::chrono::steady_clock::now();
+    {
+      ThreadPool pool(3, spin_micros);
+      for (int round = 0; round < 200; ++round) {
+        ASSERT_EQ(VisitCounts(pool, 1 + round % 7),
+                  std::vector<int>(1 + round % 7, 1))
+            << spin_micros << " us, round " << round;
+        if (round % 50 == 0) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      }
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4))
+        << spin_micros;
+  }
+}
+
 // Tests that the workers and the calling thread all take part: each of 4
 // indices waits until 4 distinct threads are inside the loop.
 TEST(ThreadPoolTest, RunsOnEveryThread) {

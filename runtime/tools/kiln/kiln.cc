@@ -130,6 +130,15 @@ std::string HumanBytes(uint64_t bytes) {
 }
 
 // `name` padded with spaces to `width` characters.
+// The median of `values` (not empty): the middle one, or the mean of the
+// two middle ones.
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t half = values.size() / 2;
+  return values.size() % 2 ? values[half]
+                           : (values[half - 1] + values[half]) / 2;
+}
+
 std::string Pad(const std::string& name, size_t width) {
   return name.size() >= width ? name
                               : name + std::string(width - name.size(), ' ');
@@ -514,8 +523,13 @@ int RunCommand(const std::vector<std::string>& args) {
       model->Run(entry_name, inputs, &stats);
   if (!outputs.ok()) return Failed("run", outputs.status());
   // Repeated runs: each dispatch keeps its fastest time, the least disturbed
-  // by the rest of the machine; the per-run totals show the spread.
+  // by the rest of the machine, and its median; the per-run totals show the
+  // spread.
   std::vector<double> run_seconds = {stats.dispatch_seconds};
+  std::vector<std::vector<double>> dispatch_seconds(stats.dispatches.size());
+  for (size_t d = 0; d < stats.dispatches.size(); ++d) {
+    dispatch_seconds[d].push_back(stats.dispatches[d].seconds);
+  }
   for (int i = 1; i < repeat; ++i) {
     RunStats again;
     outputs = model->Run(entry_name, inputs, &again);
@@ -526,6 +540,7 @@ int RunCommand(const std::vector<std::string>& args) {
     for (size_t d = 0; d < n; ++d) {
       stats.dispatches[d].seconds = std::min(stats.dispatches[d].seconds,
                                              again.dispatches[d].seconds);
+      dispatch_seconds[d].push_back(again.dispatches[d].seconds);
     }
   }
 
@@ -544,11 +559,19 @@ int RunCommand(const std::vector<std::string>& args) {
   if (!written.ok()) return Failed("run", written);
 
   if (timing) {
-    std::cerr << absl::StrFormat("%-6s %-40s %12s %12s\n", "#", "kernel",
-                                 "workgroups", "ms");
-    for (const executor::DispatchStats& d : stats.dispatches) {
-      std::cerr << absl::StrFormat("%-6d %-40s %12d %12.3f\n", d.index,
-                                   d.kernel, d.workgroups, d.seconds * 1e3);
+    std::cerr << absl::StrFormat("%-6s %-40s %12s %12s%s\n", "#", "kernel",
+                                 "workgroups", "ms",
+                                 repeat > 1 ? absl::StrFormat(" %12s", "median ms")
+                                            : "");
+    for (size_t i = 0; i < stats.dispatches.size(); ++i) {
+      const executor::DispatchStats& d = stats.dispatches[i];
+      std::string median;
+      if (repeat > 1) {
+        median = absl::StrFormat(" %12.3f", Median(dispatch_seconds[i]) * 1e3);
+      }
+      std::cerr << absl::StrFormat("%-6d %-40s %12d %12.3f%s\n", d.index,
+                                   d.kernel, d.workgroups, d.seconds * 1e3,
+                                   median);
     }
     std::cerr << absl::StrFormat(
         "prepare %.3f ms, dispatches %.3f ms, arena %d bytes (%s), %d "
@@ -563,7 +586,7 @@ int RunCommand(const std::vector<std::string>& args) {
       }
       std::cerr << absl::StrFormat(
           "%d runs, dispatches per run (ms): %s; kernel times above are each "
-          "dispatch's fastest\n",
+          "dispatch's fastest and its median\n",
           repeat, absl::StrJoin(totals, " "));
     }
   }

@@ -12,7 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "runtime/api/test_model.h"
 #include "runtime/artifact/artifact_writer.h"
@@ -143,8 +147,29 @@ TEST_F(KilnCliTest, RunRepeatsForBenchmarking) {
   ASSERT_NE(line, std::string::npos) << r.err;
   const std::string totals = r.err.substr(line, r.err.find(';', line) - line);
   EXPECT_EQ(std::count(totals.begin(), totals.end(), ' '), 8) << totals;
-  EXPECT_NE(r.err.find("kernel times above are each dispatch's fastest"),
+  EXPECT_NE(r.err.find("kernel times above are each dispatch's fastest and "
+                       "its median"),
             std::string::npos);
+  EXPECT_NE(r.err.find("median ms\n"), std::string::npos) << r.err;
+  // Each dispatch line: index, kernel, workgroups, fastest, median, the
+  // median never below the fastest.
+  int dispatch_lines = 0;
+  for (absl::string_view line : absl::StrSplit(r.err, '\n')) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    int index = 0;
+    if (fields.size() < 2 || !absl::SimpleAtoi(fields[0], &index) ||
+        fields[1] == "runs,") {  // "3 runs, ..." is the totals line
+      continue;
+    }
+    ++dispatch_lines;
+    ASSERT_EQ(fields.size(), 5u) << line;
+    double fastest = 0, median = 0;
+    ASSERT_TRUE(absl::SimpleAtod(fields[3], &fastest)) << line;
+    ASSERT_TRUE(absl::SimpleAtod(fields[4], &median)) << line;
+    EXPECT_LE(fastest, median) << line;
+  }
+  EXPECT_EQ(dispatch_lines, 4) << r.err;
   ExpectOutputs(MakeTestCase(2, 16));
 }
 
