@@ -282,6 +282,7 @@ private:
         Value panels = arith::DivUIOp::create(
             b, loc, arith::SubIOp::create(b, loc, nP, n0), cst(kPanelN));
         Value kLen = arith::SubIOp::create(b, loc, k1, k0);
+        setNextBlock(n0, k0);
         // Pack: pack[p][kk][j] = B[n0 + 16 p + j][k0 + kk] (dot form) or
         // B[k0 + kk][n0 + 16 p + j] (nn form, 2 vectors per kk).
         loop(cst(0), panels, 1, [&](Value p) {
@@ -297,6 +298,7 @@ private:
                 vector::StoreOp::create(b, loc, v, pack,
                                         ValueRange{p, kk, cst(j)});
               }
+              prefetchNextBlock(arith::SubIOp::create(b, loc, nBase, n0), kk);
             });
             return;
           }
@@ -305,7 +307,7 @@ private:
           Value kFull = fullEnd(cst(0), kLen, kVector);
           loop(cst(0), kFull, kVector, [&](Value kk) {
             for (int64_t j = 0; j < kPanelN; j += kVector)
-              packTransposed(nBase, j, k0, kk, p);
+              packTransposed(nBase, n0, j, k0, kk, p);
           });
           for (int64_t j = 0; j < kPanelN; ++j) {
             ivs[c.n] = add(nBase, j);
@@ -379,7 +381,8 @@ private:
   /// 8 rows of B loaded as vectors along k and transposed with the
   /// unpack / shuffle / lane-swap sequence (24 shuffles instead of 64 scalar
   /// loads and stores with a 64-byte stride).
-  void packTransposed(Value nBase, int64_t j, Value k0, Value kk, Value p) {
+  void packTransposed(Value nBase, Value n0, int64_t j, Value k0, Value kk,
+                      Value p) {
     auto vecType = VectorType::get({kVector}, b.getF32Type());
     SmallVector<Value> rows;
     ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
@@ -387,6 +390,9 @@ private:
       ivs[c.n] = add(nBase, j + i);
       rows.push_back(vector::LoadOp::create(b, loc, vecType, bm, indices(1)));
     }
+    Value offset = arith::SubIOp::create(b, loc, nBase, n0);
+    for (int64_t i = 0; i < kVector; ++i)
+      prefetchNextBlock(add(offset, j + i), kk);
     auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
       return vector::ShuffleOp::create(b, loc, x, y, mask);
     };
@@ -413,6 +419,34 @@ private:
       vector::StoreOp::create(b, loc, hi, pack,
                               ValueRange{p, add(kk, col + 4), cst(j)});
     }
+  }
+
+  /// The block of B packed after the one at (n0, k0): the next n block,
+  /// or the first n block of the next k block after the last. Computed once
+  /// per block for prefetchNextBlock.
+  void setNextBlock(Value n0, Value k0) {
+    Value n = add(n0, kBlockN);
+    Value wrap = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, n,
+                                       sizes[c.n]);
+    nextN = arith::SelectOp::create(b, loc, wrap, cst(0), n);
+    nextK = arith::SelectOp::create(b, loc, wrap, add(k0, kPackK), k0);
+  }
+
+  /// Prefetches B[nextN + row][nextK + kk] (dot form) or
+  /// B[nextK + kk][nextN + row] (nn form), clamped into B, while the packing
+  /// copies the same place of the current block: B's rows are kilobytes
+  /// apart, too many streams for the hardware prefetcher, so without it the
+  /// packing waits on DRAM for every line (all of the work of the M = 1
+  /// modulation GEMVs).
+  void prefetchNextBlock(Value row, Value kk) {
+    auto clamp = [&](Value v, Value size) -> Value {
+      return arith::MinUIOp::create(b, loc, v,
+                                    arith::SubIOp::create(b, loc, size, cst(1)));
+    };
+    ivs[c.n] = clamp(arith::AddIOp::create(b, loc, nextN, row), sizes[c.n]);
+    ivs[c.k] = clamp(arith::AddIOp::create(b, loc, nextK, kk), sizes[c.k]);
+    memref::PrefetchOp::create(b, loc, bm, indices(1), /*isWrite=*/false,
+                               /*localityHint=*/3, /*isDataCache=*/true);
   }
 
   /// Whether k0 starts the first k block of a kiln.zero_init contraction,
@@ -628,6 +662,7 @@ private:
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
+  Value nextN, nextK; // the block after the one being packed
   bool zeroInit;
 };
 

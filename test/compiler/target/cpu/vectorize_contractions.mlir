@@ -12,6 +12,7 @@
 // 12 vector registers and fed by 2 loads of the panel and 6 broadcasts of
 // x per k, with the next m tile's rows of x prefetched; rows past the last
 // whole tile use 1x16 tiles, columns past the last whole panel dot tiles.
+// While a block is packed, the same rows of the next block are prefetched.
 // CHECK-LABEL: func.func @linear
 // CHECK: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
 // CHECK: scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
@@ -24,6 +25,7 @@
 // CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 8, 9, 4, 5, 12, 13]
 // CHECK: %[[COL0:.+]] = vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 8, 9, 10, 11]
 // CHECK: vector.store %[[COL0]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}] : memref<8x256x16xf32>, vector<8xf32>
+// CHECK-COUNT-8: memref.prefetch %arg1[%{{.+}}, %{{.+}}], read, locality<3>, data : memref<32x64xf32>
 // CHECK: %[[W:.+]] = memref.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf32>
 // CHECK: memref.store %[[W]], %[[PACK]][%[[P]], %{{.+}}, %{{.+}}] : memref<8x256x16xf32>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C96:.+]] {
@@ -59,7 +61,8 @@ func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x
 // Tests that P @ V (B and C contiguous along n) packs V's rows into panels
 // with vector copies, then keeps 6x16 tiles of C in 12 vector registers fed
 // by broadcasts of P, and that columns past the last whole panel (40 = 2 x
-// 16 + 8) use single columns.
+// 16 + 8) use single columns; the next block's rows of V are prefetched
+// while one is packed.
 // CHECK-LABEL: func.func @attention_values
 // CHECK: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c128 {
@@ -67,6 +70,7 @@ func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x
 // CHECK: scf.for %[[KK:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: %[[V:.+]] = vector.load %arg1[{{.*}}] : memref<?x?x4x40xf32>, vector<8xf32>
 // CHECK: vector.store %[[V]], %[[PACK]][%[[P]], %[[KK]], %{{.+}}]
+// CHECK: memref.prefetch %arg1[{{.*}}], read, locality<3>, data : memref<?x?x4x40xf32>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C6:.+]] {
 // CHECK-COUNT-12: vector.load %arg2{{.*}} vector<8xf32>
 // CHECK: scf.for {{.*}} -> (vector<8xf32>
