@@ -10,7 +10,8 @@
 // columns (8x8 blocks transposed with vector shuffles, the k values past
 // the last multiple of 8 one by one), then 6x16 tiles of C (m tiles outside the panels) are kept in
 // 12 vector registers and fed by 2 loads of the panel and 6 broadcasts of
-// x per k, with the next m tile's rows of x prefetched; rows past the last
+// x per k (the k loop unrolled by 4, then the k values left one by one),
+// with the next m tile's rows of x prefetched; rows past the last
 // whole tile use 1x16 tiles, columns past the last whole panel dot tiles.
 // While a block is packed, the same rows of the next block are prefetched.
 // CHECK-LABEL: func.func @linear
@@ -34,11 +35,18 @@
 // CHECK-COUNT-12: memref.prefetch %arg0
 // CHECK-COUNT-6: memref.prefetch %arg2
 // CHECK-COUNT-12: vector.load %arg2{{.*}} vector<8xf32>
-// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %[[KMAIN:.+]] step %c4{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-2: vector.load %[[PACK]][%[[Q]], %[[K]], %{{.+}}] : memref<8x256x16xf32>, vector<8xf32>
 // CHECK: memref.load %arg0[%[[B]], %{{.+}}, %{{.+}}] : memref<?x?x64xf32>
 // CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
 // CHECK-COUNT-2: vector.fma
+// CHECK-COUNT-46: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// CHECK: scf.for %{{.+}} = %[[KMAIN]] to %{{.+}} step %c1{{.*}} iter_args(
+// CHECK-COUNT-12: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
 // CHECK-COUNT-12: vector.store {{.*}} vector<8xf32>
 // CHECK-NOT: linalg.generic
 func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x32xf32>) {
