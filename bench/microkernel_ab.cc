@@ -42,6 +42,8 @@ __attribute__((noinline)) void Tile(const float* a, long row_stride,
   __m256 acc[6][2];
   for (int i = 0; i < 6; ++i)
     for (int j = 0; j < 2; ++j) acc[i][j] = _mm256_loadu_ps(c + i * ldc + 8 * j);
+  // Unrolled by 4 like the emitted kernel (kPackUnrollK).
+#pragma GCC unroll 4
   for (int k = 0; k < kBlockK; ++k) {
     __m256 b0 = _mm256_load_ps(panel + k * 16);
     __m256 b1 = _mm256_load_ps(panel + k * 16 + 8);
