@@ -74,6 +74,13 @@ constexpr int64_t kPanelN = kNnVectorsN * kVector;
 /// Rows of A per m block of the packed form: 96 rows x 256 of k (96 KB)
 /// plus the next block being prefetched and B's 128 KB stay in L2.
 constexpr int64_t kPackM = 96;
+/// Cache lines of each row of the next m block's A prefetched per panel:
+/// the block's panels together cover its kPackK values of k.
+constexpr int64_t kFloatsPerLine = 16;
+constexpr int64_t kPrefetchLinesA =
+    kPackK / (kBlockN / kPanelN) / kFloatsPerLine;
+static_assert(kPrefetchLinesA * (kBlockN / kPanelN) * kFloatsPerLine == kPackK,
+              "the panels' prefetches must cover the k block");
 /// k steps per trip of the packed micro-kernel's loop.
 constexpr int64_t kPackUnrollK = 4;
 
@@ -335,15 +342,18 @@ private:
           loop(cst(0), panels, 1, [&](Value p) {
             Value n = panelBase(p);
             Value kLine = arith::AddIOp::create(
-                b, loc, k0, arith::MulIOp::create(b, loc, p, cst(32)));
+                b, loc, k0,
+                arith::MulIOp::create(b, loc, p,
+                                      cst(kPrefetchLinesA * kFloatsPerLine)));
             loop(mb0, mb1, kNnTileM, [&](Value m) {
               // Prefetch the same tile of the next m block (from L3/DRAM):
-              // 2 cache lines of each of its rows per panel, so the 8
-              // panels bring its 256 values of k into L2 before it runs.
+              // kPrefetchLinesA cache lines of each of its rows per panel,
+              // so the 8 panels bring its kPackK values of k into L2
+              // before it runs.
               for (int64_t i = 0; i < kNnTileM; ++i)
-                for (int64_t l = 0; l < 2; ++l) {
+                for (int64_t l = 0; l < kPrefetchLinesA; ++l) {
                   ivs[c.m] = add(m, kPackM + i);
-                  ivs[c.k] = add(kLine, 16 * l);
+                  ivs[c.k] = add(kLine, kFloatsPerLine * l);
                   memref::PrefetchOp::create(b, loc, a, indices(0),
                                              /*isWrite=*/false,
                                              /*localityHint=*/2,
