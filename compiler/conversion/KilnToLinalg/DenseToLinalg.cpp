@@ -29,14 +29,17 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, op.getInput());
     sizes.back() = rewriter.getIndexAttr(type.getShape().back());
 
-    // The sum starts from zeros (a fill the CPU target folds into the
-    // contraction); the bias is added after it, an elementwise op that
-    // kiln-fuse-elementwise merges into the consumer when that is
-    // elementwise too (GELU after MLP up, gate and residual after the
-    // output projections). Starting from the broadcast bias instead costs a
-    // pass writing it into the output and a read of it in the first k
-    // block.
-    Value init = filledTensor(rewriter, loc, sizes, elem, 0.0);
+    Value init;
+    if (Value bias = op.getBias()) {
+      AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+      init = generic(rewriter, loc, bias, emptyTensor(rewriter, loc, sizes, elem),
+                     {selectDims(ctx, rank, {rank - 1}), id}, iterators(rank),
+                     [](OpBuilder &b, Location l, ValueRange args) {
+                       yieldValue(b, l, args[0]);
+                     });
+    } else {
+      init = filledTensor(rewriter, loc, sizes, elem, 0.0);
+    }
     SmallVector<unsigned> xDims, outDims;
     for (unsigned i = 0; i + 1 < rank; ++i) {
       xDims.push_back(i);
@@ -49,18 +52,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         {selectDims(ctx, numLoops, xDims), selectDims(ctx, numLoops, {n, k}),
          selectDims(ctx, numLoops, outDims)},
         iterators(rank, 1), yieldMulAdd);
-    if (Value bias = op.getBias()) {
-      AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-      result = generic(rewriter, loc, {result, bias},
-                       emptyTensor(rewriter, loc, sizes, elem),
-                       {id, selectDims(ctx, rank, {rank - 1}), id},
-                       iterators(rank),
-                       [](OpBuilder &b, Location l, ValueRange args) {
-                         yieldValue(b, l,
-                                    arith::AddFOp::create(b, l, args[0],
-                                                          args[1]));
-                       });
-    }
     replaceWithCast(rewriter, op, result);
     return success();
   }
