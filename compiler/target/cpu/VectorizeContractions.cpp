@@ -374,11 +374,20 @@ private:
             });
           });
         });
-        loop(mFull, sizeM, 1, [&](Value m) {
-          loop(cst(0), panels, 1, [&](Value p) {
-            packedTile(m, 1, panelBase(p), p, k0, kLen);
+        // The rows past the last whole tile (M mod 6: 4 at 1024 image
+        // tokens, 2 at 1280) in one tile of 4, 2 and 1 rows as they fit:
+        // a 1-row tile has 2 accumulators, too few to hide the FMA latency,
+        // so 4 rows one by one took as long as 16 of the 6-row tiles' rows.
+        Value mStart = mFull;
+        for (int64_t rows : {4, 2, 1}) {
+          Value mEnd = fullEnd(mStart, sizeM, rows);
+          loop(mStart, mEnd, rows, [&](Value m) {
+            loop(cst(0), panels, 1, [&](Value p) {
+              packedTile(m, rows, panelBase(p), p, k0, kLen);
+            });
           });
-        });
+          mStart = mEnd;
+        }
         // Columns past the last whole panel.
         loop(nP, n1, 1, [&](Value n) {
           loop(cst(0), sizeM, 1, [&](Value m) {

@@ -12,7 +12,8 @@
 // 12 vector registers and fed by 2 loads of the panel and 6 broadcasts of
 // x per k (the k loop unrolled by 4, then the k values left one by one),
 // with the next m tile's rows of x prefetched; rows past the last
-// whole tile use 1x16 tiles, columns past the last whole panel dot tiles.
+// whole tile use 4x16, 2x16 and 1x16 tiles, columns past the last whole
+// panel dot tiles.
 // While a block is packed, the same rows of the next block are prefetched.
 // CHECK-LABEL: func.func @linear
 // CHECK: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
@@ -48,6 +49,14 @@
 // CHECK-NOT: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-12: vector.store {{.*}} vector<8xf32>
+// The rows past the last 6-row tile: one tile of 4 (8 accumulators), of 2,
+// of 1, as they fit.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
+// CHECK: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c2
+// CHECK: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1
+// CHECK: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
 // CHECK-NOT: linalg.generic
 func.func @linear(%x: memref<?x?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x?x32xf32>) {
   linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
