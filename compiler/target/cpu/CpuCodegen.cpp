@@ -132,7 +132,7 @@ FailureOr<CpuExecutableCode> compileCpuKernels(ModuleOp module,
   if (llvm::sys::fs::createTemporaryFile("kiln-kernels", "o", objectPath) ||
       llvm::sys::fs::createTemporaryFile("kiln-kernels", "so", soPath))
     return module.emitError("cannot create temporary files for linking");
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     llvm::sys::fs::remove(objectPath);
     llvm::sys::fs::remove(soPath);
   });
