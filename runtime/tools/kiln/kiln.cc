@@ -27,6 +27,7 @@
 #include "runtime/tools/kiln/cli_common.h"
 #include "runtime/tools/kiln/generate_command.h"
 #include "runtime/executor/executor.h"
+#include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/hal/cpu/cpu_features.h"
 #include "runtime/hal/cpu/thread_pool.h"
 #include "runtime/io/safetensors.h"
@@ -69,7 +70,8 @@ Prints what MODEL.kiln holds: its producer, format version and model name;
 the dims with their compiled ranges; each entry function's inputs and
 outputs (dtype and shape, a dynamic dimension as its dim's name and range),
 its dispatches and the kernels they run, and its arena size evaluated for
-the dims; the parameters (count and bytes by dtype); the executables
+the dims (with a note when that is more than this machine's memory); the
+parameters (count and bytes by dtype); the executables
 (target, format, CPU features, kernel count, code bytes, and whether this
 CPU can run them); the metadata blobs. Verifies the file; loads no code.
 
@@ -380,6 +382,16 @@ int Inspect(const std::vector<std::string>& args) {
     std::cout << for_dims << ", " << entry.memory_plan.buffers.size()
               << " planned buffer"
               << (entry.memory_plan.buffers.size() == 1 ? "" : "s") << "\n";
+    // At the compiled maxima the arena can exceed any machine (attention's
+    // scores grow with the square of the tokens): say so, and how to see
+    // the arena of the sizes one will run.
+    const uint64_t memory = hal::cpu::PhysicalMemoryBytes();
+    if (arena.ok() && memory != 0 && static_cast<uint64_t>(*arena) > memory) {
+      std::cout << "                this is more than this machine's "
+                << HumanBytes(memory)
+                << " of memory: a call at these sizes cannot run here "
+                   "(--dims NAME=VALUE,... gives the arena at other sizes)\n";
+    }
     // The sizes the runtime checks agree before running (format 1.2).
     for (const artifact::SizeEquality& eq : entry.size_equalities) {
       std::cout << "    checks      " << eq.lhs.ToString(a.DimNames())

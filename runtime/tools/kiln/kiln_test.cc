@@ -328,6 +328,35 @@ TEST_F(KilnCliTest, InspectDescribesTheModel) {
   }
 }
 
+// Tests that an arena larger than this machine's memory at the compiled
+// maxima says so, and that the sizes of an actual call (--dims) do not.
+TEST_F(KilnCliTest, InspectFlagsAnArenaLargerThanMemory) {
+  std::unique_ptr<artifact::testing::SampleArtifact> sample =
+      ::kiln::testing::MakeTestModel(ReadFile(KILN_TEST_KERNELS_1));
+  // 2^40 tokens: the arena is 2 x 4 bytes x 4 x 2^40, 32 TiB.
+  sample->contents.dims[1].max = int64_t{1} << 40;
+  const std::string huge = dir_.Path("huge.kiln");
+  ASSERT_TRUE(artifact::WriteArtifact(huge, sample->contents).ok());
+  const std::string note = "this is more than this machine's ";
+  Result r = Kiln({"inspect", huge});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(32.0 TiB) for batch=4, tokens=1099511627776"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(note), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" of memory: a call at these sizes cannot run here "
+                       "(--dims NAME=VALUE,... gives the arena at other "
+                       "sizes)\n"),
+            std::string::npos)
+      << r.out;
+  r = Kiln({"inspect", huge, "--dims", "batch=1,tokens=100"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find(note), std::string::npos) << r.out;
+  // The regular model fits.
+  r = Kiln({"inspect", model_});
+  EXPECT_EQ(r.out.find(note), std::string::npos) << r.out;
+}
+
 TEST_F(KilnCliTest, InspectEvaluatesForGivenDims) {
   Result r =
       Kiln({"inspect", model_, "--dims", "batch=2,tokens=100", "--dispatches"});
