@@ -110,8 +110,8 @@ Options:
   --timing         print each dispatch's time to stderr
   --repeat N       run the entry N times, 1 to 1000 (default 1), for
                    benchmarking: the outputs are the last run's, and
-                   --timing prints each dispatch's fastest time and every
-                   run's total
+                   --timing prints each dispatch's fastest and median time
+                   and every run's total
   -h, --help       print this help
 
 Exit status: 0 on success, 1 when the run failed (one line on stderr says
