@@ -14,6 +14,15 @@ namespace mlir::kiln {
 /// (kiln-cpu-materialize-zero-init).
 constexpr llvm::StringLiteral kZeroInitAttr = "kiln.zero_init";
 
+/// On a linalg contraction with a third input (kiln-fold-bias-init): its
+/// output's initial contents are that input, indexed by n loops only,
+/// broadcast along the others (a linear's bias), whatever the buffer holds.
+/// The body ignores the third input. A target either starts its
+/// accumulators from the bias (kiln-cpu-vectorize-contractions) or writes
+/// the broadcast back first (kiln-cpu-materialize-zero-init).
+/// compiler/dispatch/BiasInit.h recognizes such ops.
+constexpr llvm::StringLiteral kBiasInitAttr = "kiln.bias_init";
+
 } // namespace mlir::kiln
 
 #endif // KILN_COMPILER_DISPATCH_ATTRIBUTES_H

@@ -1,5 +1,6 @@
 //===- DistributeWorkgroups.cpp - Block distribution over workgroups ------===//
 
+#include "compiler/dispatch/BiasInit.h"
 #include "compiler/dispatch/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -105,7 +106,7 @@ int64_t blockGranuleOf(linalg::LinalgOp op, unsigned loop) {
   int64_t granule = granuleOf(op, loop);
   int64_t range = op.getStaticLoopRanges()[loop];
   if (granule == 1 || ShapedType::isDynamic(range) ||
-      !linalg::isaContractionOpInterface(op))
+      !isContractionLike(op))
     return granule;
   int64_t wide = 128;
   while (wide > granule && llvm::divideCeil(range, wide) < 8)

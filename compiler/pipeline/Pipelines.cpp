@@ -25,10 +25,13 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
 
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createFuseElementwisePass());
-  // Only the CPU target's kernels honour kiln.zero_init; a host that runs
-  // the module itself lowers the ops to plain loops (lower-to-loops below).
-  if (hostWorkgroups == 1)
+  // Only the CPU target's kernels honour kiln.zero_init and kiln.bias_init;
+  // a host that runs the module itself lowers the ops to plain loops
+  // (lower-to-loops below).
+  if (hostWorkgroups == 1) {
     pm.addPass(createFoldZeroFillPass());
+    pm.addPass(createFoldBiasInitPass());
+  }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/Attributes.h"
+#include "compiler/dispatch/BiasInit.h"
 #include "compiler/target/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -113,10 +114,14 @@ std::optional<unsigned> lastDim(AffineMap map) {
 
 /// The contractions this pass handles: f32 memrefs, mulf + addf body,
 /// projected-permutation maps, exactly one reduction loop, and one of the
-/// two layouts above.
+/// two layouts above; with a third input when it is kiln.bias_init's bias
+/// (contiguous).
 std::optional<Contraction> match(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !op.hasPureBufferSemantics() || !linalg::isaContractionOpInterface(op))
+  bool biased = isBiasInitContraction(op);
+  if ((op.getNumDpsInputs() != 2 && !biased) || op.getNumDpsInits() != 1 ||
+      !op.hasPureBufferSemantics() || !isContractionLike(op))
+    return std::nullopt;
+  if (biased && !hasUnitInnerStride(op.getDpsInputs()[2]))
     return std::nullopt;
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
@@ -126,8 +131,7 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
       return std::nullopt;
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
+  FailureOr<linalg::ContractionDimensions> dims = contractionLikeDims(op);
   if (failed(dims) || dims->k.size() != 1 || dims->m.empty() ||
       dims->n.empty() || op.getNumReductionLoops() != 1)
     return std::nullopt;
@@ -135,7 +139,7 @@ std::optional<Contraction> match(linalg::GenericOp op) {
         c = op.getDpsInits()[0];
   AffineMap mapA = op.getIndexingMapsArray()[0],
             mapB = op.getIndexingMapsArray()[1],
-            mapC = op.getIndexingMapsArray()[2];
+            mapC = op.getIndexingMapsArray().back();
   Contraction result;
   result.op = op;
   result.k = dims->k.front();
@@ -162,6 +166,9 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   };
   result.m = lastOf(mapA, dims->m);
   result.n = lastOf(mapB, dims->n);
+  if (biased && cast<AffineDimExpr>(op.getIndexingMapsArray()[2].getResult(0))
+                        .getPosition() != result.n)
+    return std::nullopt;
   // Both forms with C contiguous along n run on packed panels of B; the
   // nn form's packing is a copy of rows, the dot form's a transposition.
   result.packed = lastC == result.n && hasUnitInnerStride(c);
@@ -174,12 +181,17 @@ std::optional<Contraction> match(linalg::GenericOp op) {
 class Emitter {
 public:
   Emitter(OpBuilder &b, Contraction c)
-      : b(b), loc(c.op.getLoc()), c(c), ivs(c.op.getNumLoops()),
-        zeroInit(c.op->hasAttr(kZeroInitAttr)) {
+      : b(b), loc(c.op.getLoc()), c(c), ivs(c.op.getNumLoops()) {
     maps = c.op.getIndexingMapsArray();
     a = c.op.getDpsInputs()[0];
     bm = c.op.getDpsInputs()[1];
     out = c.op.getDpsInits()[0];
+    if (c.op.getNumDpsInputs() == 3) {
+      // kiln.bias_init: indexed by c.n alone (match); maps keeps A, B, C.
+      bias = c.op.getDpsInputs()[2];
+      maps.erase(maps.begin() + 2);
+    }
+    zeroInit = c.op->hasAttr(kZeroInitAttr) || bias;
   }
 
   void emit() {
@@ -478,8 +490,9 @@ private:
   }
 
   /// The C tile [m..m+mr, n..n+nv*width) as mr x nv vectors of `width`,
-  /// row by row: the accumulators a register tile starts from (zeros in
-  /// the first k block of a zero-init contraction, without reading C).
+  /// row by row: the accumulators a register tile starts from (in the first
+  /// k block of a zero-init contraction zeros, of a bias-init one the bias,
+  /// nv loads shared by the rows, without reading C).
   SmallVector<Value> loadTile(Value m, int64_t mr, Value n, int64_t nv,
                               int64_t width, Value k0) {
     auto vecType = VectorType::get({width}, b.getF32Type());
@@ -502,8 +515,16 @@ private:
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType));
-      scf::YieldOp::create(b, loc, SmallVector<Value>(mr * nv, zero));
+      SmallVector<Value> start(
+          nv, bias ? Value() : arith::ConstantOp::create(
+                                   b, loc, b.getZeroAttr(vecType)));
+      for (int64_t j = 0; bias && j < nv; ++j)
+        start[j] = vector::LoadOp::create(b, loc, vecType, bias,
+                                          ValueRange{add(n, j * width)});
+      SmallVector<Value> tile;
+      for (int64_t i = 0; i < mr; ++i)
+        tile.append(start);
+      scf::YieldOp::create(b, loc, tile);
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
       scf::YieldOp::create(b, loc, loads());
     }
@@ -584,7 +605,10 @@ private:
           if (zeroInit)
             old = arith::SelectOp::create(
                 b, loc, firstOfZeroInit(k0),
-                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f)),
+                bias ? memref::LoadOp::create(b, loc, bias, ValueRange{ivs[c.n]})
+                           .getResult()
+                     : arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f))
+                           .getResult(),
                 old);
           Value sum = arith::AddFOp::create(b, loc, old, sums[i * nr + j]);
           memref::StoreOp::create(b, loc, sum, out, at);
@@ -700,6 +724,7 @@ private:
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
+  Value bias; // kiln.bias_init's bias, else null
   Value nextN, nextK; // the block after the one being packed
   bool zeroInit;
 };

@@ -1,4 +1,4 @@
-// RUN: kiln-opt --kiln-cpu-materialize-zero-init %s | FileCheck %s
+// RUN: kiln-opt --split-input-file --kiln-cpu-materialize-zero-init %s | FileCheck %s
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (k, n)>
@@ -15,6 +15,37 @@ func.func @left_alone(%x: memref<4x8xf32>, %w: memref<8x4xf32>, %y: memref<4x4xf
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%y : memref<4x4xf32>) attrs = {kiln.zero_init} {
   ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#n = affine_map<(m, n, k) -> (n)>
+#c = affine_map<(m, n, k) -> (n, m)>
+
+// Tests that a bias-init op the vectorizer left alone (C transposed) gets
+// its bias broadcast into the output, indexed by the output's dim of n,
+// right before it, and loses the mark.
+// CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @bias_left_alone
+// CHECK: linalg.generic {indexing_maps = [#[[ROWS]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%arg2 : memref<6xf32>) outs(%arg3 : memref<6x4xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]] : f32
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg0, %arg1, %arg2
+// CHECK-NOT: kiln.bias_init
+func.func @bias_left_alone(%x: memref<4x8xf32>, %w: memref<8x6xf32>, %bias: memref<6xf32>, %y: memref<6x4xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #n, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %bias : memref<4x8xf32>, memref<8x6xf32>, memref<6xf32>) outs(%y : memref<6x4xf32>) attrs = {kiln.bias_init} {
+  ^bb0(%in: f32, %in_0: f32, %in_1: f32, %out: f32):
     %0 = arith.mulf %in, %in_0 : f32
     %1 = arith.addf %out, %0 : f32
     linalg.yield %1 : f32

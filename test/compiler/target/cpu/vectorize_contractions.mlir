@@ -150,3 +150,36 @@ func.func @zero_init(%x: memref<?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x3
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#n = affine_map<(m, n, k) -> (n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests that a kiln.bias_init contraction starts its 6x16 tiles from two
+// vectors of the bias (shared by the 6 rows) in the first k block, without
+// loading C, and from C after it; the 1x1 tiles of the columns past the
+// last panel start from one bias element.
+// CHECK-LABEL: func.func @bias_init
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK: scf.if %[[FIRST]] -> (vector<8xf32>
+// CHECK-NEXT: %[[B0:.+]] = vector.load %arg2[%{{.+}}] : memref<40xf32>, vector<8xf32>
+// CHECK: %[[B1:.+]] = vector.load %arg2[%{{.+}}] : memref<40xf32>, vector<8xf32>
+// CHECK-NEXT: scf.yield %[[B0]], %[[B1]], %[[B0]], %[[B1]], %[[B0]], %[[B1]], %[[B0]], %[[B1]], %[[B0]], %[[B1]], %[[B0]], %[[B1]] :
+// CHECK: } else {
+// CHECK-COUNT-12: vector.load %arg3
+// CHECK: %[[BIAS:.+]] = memref.load %arg2[%{{.+}}] : memref<40xf32>
+// CHECK: arith.select %{{.+}}, %[[BIAS]], %{{.+}} : f32
+// CHECK-NOT: kiln.bias_init
+func.func @bias_init(%x: memref<?x64xf32>, %w: memref<40x64xf32>, %bias: memref<40xf32>, %y: memref<?x40xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #n, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %bias : memref<?x64xf32>, memref<40x64xf32>, memref<40xf32>) outs(%y : memref<?x40xf32>) attrs = {kiln.bias_init} {
+  ^bb0(%in: f32, %in_0: f32, %in_1: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
