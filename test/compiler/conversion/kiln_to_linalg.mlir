@@ -16,19 +16,26 @@ func.func @linear(%x: tensor<1x?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128
 // -----
 
 // Tests that attention without a mask is q scaled first (not the scores),
-// a dot product, row max, exp-sum, one reciprocal per row, and the weighted
-// sum of the normalized exponentials.
+// a dot product, row max, the exponentials (one exp per score), their row
+// sums, one reciprocal per row, the weighted sum of the exponentials, then
+// its rows scaled by the reciprocals.
 // CHECK-LABEL: @attention
 // CHECK: arith.constant 2.500000e-01 : f32
 // CHECK: arith.mulf
 // CHECK: linalg.generic {{.*}}"reduction"
 // CHECK: arith.maximumf
+// CHECK: %[[EXPS:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
 // CHECK: math.exp
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]}
+// CHECK: linalg.generic {{.*}}"reduction"]} ins(%[[EXPS]] :
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.addf
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]}
 // CHECK: arith.divf
-// CHECK: math.exp
+// CHECK-NOT: math.exp
+// CHECK: %[[PV:.+]] = linalg.generic {{.*}}"reduction"]} ins(%[[EXPS]], %{{.*}} : tensor<1x2x?x?xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x?x2x16xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PV]], %[[SCALE]] : tensor<1x?x2x16xf32>, tensor<1x2x?xf32>)
+// CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.mulf
-// CHECK: linalg.generic {{.*}}"reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x?x?xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x?x2x16xf32>)
 // CHECK-NOT: kiln.attention
 func.func @attention(%q: tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32> {
   %0 = kiln.attention %q, %q, %q : (tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32>
