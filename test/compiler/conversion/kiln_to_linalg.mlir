@@ -16,16 +16,19 @@ func.func @linear(%x: tensor<1x?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128
 // -----
 
 // Tests that attention without a mask is q scaled first (not the scores),
-// a dot product, row max, the exponentials (one exp per score), their row
-// sums, one reciprocal per row, the weighted sum of the exponentials, then
+// a dot product, row max, the exponentials (one exp per score, written
+// over the scores), their row sums, one reciprocal per row, the weighted sum of the exponentials, then
 // its rows scaled by the reciprocals.
 // CHECK-LABEL: @attention
 // CHECK: arith.constant 2.500000e-01 : f32
 // CHECK: arith.mulf
-// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: %[[SCORES:.+]] = linalg.generic {{.*}}"reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x2x?x?xf32>)
+// CHECK: %[[MAX:.+]] = linalg.generic {{.*}}"reduction"]} ins(%[[SCORES]] :
 // CHECK: arith.maximumf
-// CHECK: %[[EXPS:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
-// CHECK: math.exp
+// CHECK: %[[EXPS:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[MAX]] : tensor<1x2x?xf32>) outs(%[[SCORES]] : tensor<1x2x?x?xf32>)
+// CHECK-NEXT: ^bb0(%[[M:.+]]: f32, %[[S:.+]]: f32):
+// CHECK-NEXT: %[[D:.+]] = arith.subf %[[S]], %[[M]]
+// CHECK-NEXT: math.exp %[[D]]
 // CHECK: linalg.generic {{.*}}"reduction"]} ins(%[[EXPS]] :
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.addf
