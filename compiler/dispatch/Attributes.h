@@ -20,8 +20,17 @@ constexpr llvm::StringLiteral kZeroInitAttr = "kiln.zero_init";
 /// The body ignores the third input. A target either starts its
 /// accumulators from the bias (kiln-cpu-vectorize-contractions) or writes
 /// the broadcast back first (kiln-cpu-materialize-zero-init).
-/// compiler/dispatch/BiasInit.h recognizes such ops.
+/// compiler/dispatch/ContractionLike.h recognizes such ops.
 constexpr llvm::StringLiteral kBiasInitAttr = "kiln.bias_init";
+
+/// On a linalg contraction (kiln-fuse-contraction-epilogue): its body goes
+/// on after the accumulation `out + a * b` with elementwise ops (the
+/// epilogue) whose result it yields; they apply once, to the finished sum,
+/// not at every step of k. A target either applies them when it stores its
+/// last k block (kiln-cpu-vectorize-contractions) or splits them back into
+/// an elementwise op after the contraction
+/// (kiln-cpu-materialize-zero-init). ContractionLike.h has the body's form.
+constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
 
 } // namespace mlir::kiln
 

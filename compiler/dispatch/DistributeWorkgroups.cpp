@@ -1,6 +1,6 @@
 //===- DistributeWorkgroups.cpp - Block distribution over workgroups ------===//
 
-#include "compiler/dispatch/BiasInit.h"
+#include "compiler/dispatch/ContractionLike.h"
 #include "compiler/dispatch/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/Attributes.h"
-#include "compiler/dispatch/BiasInit.h"
+#include "compiler/dispatch/ContractionLike.h"
 #include "compiler/dispatch/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -62,6 +62,34 @@ def FoldBiasInitPass : Pass<"kiln-fold-bias-init", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def FuseContractionEpiloguePass
+    : Pass<"kiln-fuse-contraction-epilogue", "mlir::ModuleOp"> {
+  let summary = "Elementwise consumers of contractions become their epilogue";
+  let description = [{
+    Runs on linalg on tensors after kiln-fold-zero-fill and
+    kiln-fold-bias-init, for targets whose kernels honour `kiln.epilogue`
+    (compiler/dispatch/Attributes.h). When the only user of a zero-init or
+    bias-init contraction's result is an all-parallel generic that reads it
+    with the identity map and writes a tensor.empty (GELU after the MLP's
+    first linear, the softmax's division after P V, a gate times a
+    linear plus the residual), the two become one contraction: the
+    epilogue's other inputs follow the contraction's, indexed through the
+    contraction's output map, and its body's ops follow the accumulation.
+    The elementwise op was a dispatch of its own reading and writing the
+    whole output once more; the CPU kernels apply it in registers when they
+    store the last k block.
+
+    ```mlir
+    // Before:
+    %y = linalg.generic {..contraction..} ins(%x, %w) outs(%e0) {kiln.zero_init} { mulf; addf }
+    %g = linalg.generic {..parallel..} ins(%y, %s) outs(%e1) { mulf }
+    // After:
+    %g = linalg.generic {..contraction..} ins(%x, %w, %s) outs(%e1) {kiln.zero_init, kiln.epilogue} { mulf; addf; mulf }
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def FoldZeroFillPass : Pass<"kiln-fold-zero-fill", "mlir::ModuleOp"> {
   let summary = "Contractions start from zero themselves instead of a filled output";
   let description = [{

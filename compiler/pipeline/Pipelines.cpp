@@ -25,12 +25,14 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
 
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createFuseElementwisePass());
-  // Only the CPU target's kernels honour kiln.zero_init and kiln.bias_init;
+  // Only the CPU target's kernels honour kiln.zero_init, kiln.bias_init and
+  // kiln.epilogue;
   // a host that runs the module itself lowers the ops to plain loops
   // (lower-to-loops below).
   if (hostWorkgroups == 1) {
     pm.addPass(createFoldZeroFillPass());
     pm.addPass(createFoldBiasInitPass());
+    pm.addPass(createFuseContractionEpiloguePass());
   }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

@@ -34,7 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/Attributes.h"
-#include "compiler/dispatch/BiasInit.h"
+#include "compiler/dispatch/ContractionLike.h"
 #include "compiler/target/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -44,6 +44,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kiln {
@@ -87,6 +88,7 @@ constexpr int64_t kPackUnrollK = 4;
 
 struct Contraction {
   linalg::GenericOp op;
+  ContractionBody body;
   unsigned m, n, k;
   bool dot; // else the nn form
   bool packed = false; // C contiguous along n: B packed into panels
@@ -114,13 +116,14 @@ std::optional<unsigned> lastDim(AffineMap map) {
 
 /// The contractions this pass handles: f32 memrefs, mulf + addf body,
 /// projected-permutation maps, exactly one reduction loop, and one of the
-/// two layouts above; with a third input when it is kiln.bias_init's bias
-/// (contiguous).
+/// two layouts above; with kiln.bias_init's bias (contiguous) and
+/// kiln.epilogue's extra inputs (contiguous along n, or not indexed by it)
+/// when the op has them (ContractionLike.h).
 std::optional<Contraction> match(linalg::GenericOp op) {
-  bool biased = isBiasInitContraction(op);
-  if ((op.getNumDpsInputs() != 2 && !biased) || op.getNumDpsInits() != 1 ||
-      !op.hasPureBufferSemantics() || !isContractionLike(op))
+  std::optional<ContractionBody> body = contractionBody(op);
+  if (!body || op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
     return std::nullopt;
+  bool biased = op->hasAttr(kBiasInitAttr);
   if (biased && !hasUnitInnerStride(op.getDpsInputs()[2]))
     return std::nullopt;
   for (Value v : op->getOperands()) {
@@ -142,6 +145,7 @@ std::optional<Contraction> match(linalg::GenericOp op) {
             mapC = op.getIndexingMapsArray().back();
   Contraction result;
   result.op = op;
+  result.body = *body;
   result.k = dims->k.front();
   std::optional<unsigned> lastA = lastDim(mapA), lastB = lastDim(mapB),
                           lastC = lastDim(mapC);
@@ -169,6 +173,14 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   if (biased && cast<AffineDimExpr>(op.getIndexingMapsArray()[2].getResult(0))
                         .getPosition() != result.n)
     return std::nullopt;
+  for (unsigned i = body->firstExtra; i < op.getNumDpsInputs(); ++i) {
+    AffineMap map = op.getIndexingMapsArray()[i];
+    if (map.isFunctionOfDim(result.k) ||
+        (map.isFunctionOfDim(result.n) &&
+         (lastDim(map) != result.n ||
+          !hasUnitInnerStride(op.getDpsInputs()[i]))))
+      return std::nullopt;
+  }
   // Both forms with C contiguous along n run on packed panels of B; the
   // nn form's packing is a copy of rows, the dot form's a transposition.
   result.packed = lastC == result.n && hasUnitInnerStride(c);
@@ -186,11 +198,15 @@ public:
     a = c.op.getDpsInputs()[0];
     bm = c.op.getDpsInputs()[1];
     out = c.op.getDpsInits()[0];
-    if (c.op.getNumDpsInputs() == 3) {
-      // kiln.bias_init: indexed by c.n alone (match); maps keeps A, B, C.
+    // maps keeps A, B, C; the bias (indexed by c.n alone, see match) and
+    // the epilogue's inputs are kept apart.
+    if (c.op->hasAttr(kBiasInitAttr))
       bias = c.op.getDpsInputs()[2];
-      maps.erase(maps.begin() + 2);
+    for (unsigned i = c.body.firstExtra; i < c.op.getNumDpsInputs(); ++i) {
+      extras.push_back(c.op.getDpsInputs()[i]);
+      extraMaps.push_back(maps[i]);
     }
+    maps = {maps[0], maps[1], maps.back()};
     zeroInit = c.op->hasAttr(kZeroInitAttr) || bias;
   }
 
@@ -213,10 +229,98 @@ private:
     return arith::AddIOp::create(b, loc, from, full);
   }
   SmallVector<Value> indices(unsigned operand) {
+    return indicesOf(maps[operand]);
+  }
+  SmallVector<Value> indicesOf(AffineMap map) {
     SmallVector<Value> result;
-    for (AffineExpr e : maps[operand].getResults())
+    for (AffineExpr e : map.getResults())
       result.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
     return result;
+  }
+
+  /// Whether [k0, k1) is the last k block: the one whose stores get the
+  /// epilogue.
+  Value isLastBlock(Value k1) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k1,
+                                 sizes[c.k]);
+  }
+
+  /// `accs` (row i of the tile at m + i, column vector j at n + j * width,
+  /// i-major; width 0: scalars) with the epilogue applied when `last`, else
+  /// as they are. Without an epilogue, `accs`.
+  SmallVector<Value> withEpilogue(ArrayRef<Value> accs, Value last, Value m,
+                                  int64_t mr, Value n, int64_t width) {
+    if (c.body.epilogue.empty())
+      return SmallVector<Value>(accs);
+    SmallVector<Type> types;
+    for (Value acc : accs)
+      types.push_back(acc.getType());
+    auto ifOp = scf::IfOp::create(b, loc, types, last, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, loc, accs);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    int64_t nv = accs.size() / mr;
+    SmallVector<Value> done;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nv; ++j) {
+        ivs[c.m] = add(m, i);
+        ivs[c.n] = add(n, j * std::max<int64_t>(width, 1));
+        done.push_back(epilogueOf(accs[i * nv + j], width));
+      }
+    scf::YieldOp::create(b, loc, done);
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
+  /// The epilogue's ops cloned for one accumulator at the current ivs:
+  /// scalars (width 0) or vectors of `width` along n, the extra inputs
+  /// loaded there (broadcast when not indexed by n).
+  Value epilogueOf(Value acc, int64_t width) {
+    Block *body = c.op.getBlock();
+    auto shaped = [&](Type t) -> Type {
+      return width ? VectorType::get({width}, t) : t;
+    };
+    IRMapping mapping;
+    mapping.map(c.body.acc, acc);
+    for (auto [i, extra] : llvm::enumerate(extras)) {
+      SmallVector<Value> at = indicesOf(extraMaps[i]);
+      Value v;
+      if (width && extraMaps[i].isFunctionOfDim(c.n)) {
+        v = vector::LoadOp::create(
+            b, loc, cast<VectorType>(shaped(b.getF32Type())), extra, at);
+      } else {
+        v = memref::LoadOp::create(b, loc, extra, at);
+        if (width)
+          v = vector::BroadcastOp::create(b, loc, shaped(v.getType()), v);
+      }
+      mapping.map(body->getArgument(c.body.firstExtra + i), v);
+    }
+    // Constants, inside the body or hoisted out of it, as scalars or splats.
+    auto constantOf = [&](arith::ConstantOp constant) -> Value {
+      Attribute value = constant.getValue();
+      if (width)
+        value = SplatElementsAttr::get(
+            cast<ShapedType>(shaped(constant.getType())), value);
+      return arith::ConstantOp::create(b, loc, cast<TypedAttr>(value));
+    };
+    for (Operation *op : c.body.epilogue) {
+      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        mapping.map(constant.getResult(), constantOf(constant));
+        continue;
+      }
+      OperationState state(loc, op->getName());
+      for (Value operand : op->getOperands()) {
+        if (!mapping.contains(operand))
+          mapping.map(operand,
+                      constantOf(operand.getDefiningOp<arith::ConstantOp>()));
+        state.addOperands(mapping.lookup(operand));
+      }
+      for (Type type : op->getResultTypes())
+        state.addTypes(shaped(type));
+      state.addAttributes(op->getAttrs());
+      mapping.map(op->getResult(0), b.create(state)->getResult(0));
+    }
+    return mapping.lookup(body->getTerminator()->getOperand(0));
   }
   template <typename Body>
   void loop(Value lb, Value ub, int64_t step, Body body) {
@@ -573,6 +677,8 @@ private:
     Value kMain = fullEnd(cst(0), kLen, kPackUnrollK);
     acc = kLoop(cst(0), kMain, kPackUnrollK, acc);
     acc = kLoop(kMain, kLen, 1, acc);
+    acc = withEpilogue(acc, isLastBlock(arith::AddIOp::create(b, loc, k0, kLen)),
+                       m, mr, n, kVector);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < kNnVectorsN; ++j) {
         ivs[c.m] = add(m, i);
@@ -600,8 +706,7 @@ private:
         for (int64_t j = 0; j < nr; ++j) {
           ivs[c.m] = add(m, i);
           ivs[c.n] = add(n, j);
-          SmallVector<Value> at = indices(2);
-          Value old = memref::LoadOp::create(b, loc, out, at);
+          Value old = memref::LoadOp::create(b, loc, out, indices(2));
           if (zeroInit)
             old = arith::SelectOp::create(
                 b, loc, firstOfZeroInit(k0),
@@ -610,8 +715,15 @@ private:
                      : arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f))
                            .getResult(),
                 old);
-          Value sum = arith::AddFOp::create(b, loc, old, sums[i * nr + j]);
-          memref::StoreOp::create(b, loc, sum, out, at);
+          sums[i * nr + j] =
+              arith::AddFOp::create(b, loc, old, sums[i * nr + j]);
+        }
+      sums = withEpilogue(sums, isLastBlock(k1), m, mr, n, /*width=*/0);
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nr; ++j) {
+          ivs[c.m] = add(m, i);
+          ivs[c.n] = add(n, j);
+          memref::StoreOp::create(b, loc, sums[i * nr + j], out, indices(2));
         }
       return;
     }
@@ -709,12 +821,14 @@ private:
           }
           scf::YieldOp::create(b, loc, next);
         });
+    SmallVector<Value> done =
+        withEpilogue(SmallVector<Value>(forOp.getResults()), isLastBlock(k1),
+                     m, mr, n, width);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < nv; ++j) {
         ivs[c.m] = add(m, i);
         ivs[c.n] = add(n, j * width);
-        vector::StoreOp::create(b, loc, forOp.getResult(i * nv + j), out,
-                                indices(2));
+        vector::StoreOp::create(b, loc, done[i * nv + j], out, indices(2));
       }
   }
 
@@ -725,6 +839,8 @@ private:
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
   Value bias; // kiln.bias_init's bias, else null
+  SmallVector<Value> extras; // kiln.epilogue's inputs
+  SmallVector<AffineMap> extraMaps;
   Value nextN, nextK; // the block after the one being packed
   bool zeroInit;
 };

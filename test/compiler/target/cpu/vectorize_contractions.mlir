@@ -183,3 +183,44 @@ func.func @bias_init(%x: memref<?x64xf32>, %w: memref<40x64xf32>, %bias: memref<
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#rows = affine_map<(m, n, k) -> (m)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests that a kiln.epilogue contraction applies its epilogue (times a value
+// per row, then tanh with a hoisted constant) to its 6x16 tiles only when
+// it stores the last k block: the row's value broadcast, the constant
+// splat, the ops on vectors; the rows' and columns' remainders on vectors
+// of 1 and scalars; no linalg op or mark left.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: %[[LAST:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK-NEXT: scf.if %[[LAST]] -> (vector<8xf32>
+// CHECK: %[[ROW:.+]] = memref.load %arg2[%{{.+}}] : memref<?xf32>
+// CHECK-NEXT: %[[SPLAT:.+]] = vector.broadcast %[[ROW]] : f32 to vector<8xf32>
+// CHECK-NEXT: %[[SCALED:.+]] = arith.mulf %{{.+}}, %[[SPLAT]] : vector<8xf32>
+// CHECK-NEXT: %[[HALF:.+]] = arith.constant dense<5.000000e-01> : vector<8xf32>
+// CHECK-NEXT: %[[H:.+]] = arith.mulf %[[SCALED]], %[[HALF]] : vector<8xf32>
+// CHECK-NEXT: math.tanh %[[H]] : vector<8xf32>
+// CHECK: } else {
+// CHECK: vector.store
+// CHECK: math.tanh %{{.+}} : f32
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: kiln.epilogue
+func.func @epilogue(%x: memref<?x64xf32>, %w: memref<40x64xf32>, %s: memref<?xf32>, %y: memref<?x40xf32>) {
+  %half = arith.constant 0.5 : f32
+  linalg.generic {indexing_maps = [#a, #b, #rows, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %s : memref<?x64xf32>, memref<40x64xf32>, memref<?xf32>) outs(%y : memref<?x40xf32>) attrs = {kiln.zero_init, kiln.epilogue} {
+  ^bb0(%in: f32, %in_0: f32, %row: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    %2 = arith.mulf %1, %row : f32
+    %3 = arith.mulf %2, %half : f32
+    %4 = math.tanh %3 : f32
+    linalg.yield %4 : f32
+  }
+  return
+}

@@ -1,0 +1,122 @@
+//===- ContractionLike.cpp - Contractions with a bias or an epilogue ------===//
+
+#include "compiler/dispatch/ContractionLike.h"
+
+#include "compiler/dispatch/Attributes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+namespace mlir::kiln {
+namespace {
+
+/// Whether `v` is `x * y` of block arguments 0 and 1, in either order.
+bool isProductOfInputs(Value v) {
+  auto mul = v.getDefiningOp<arith::MulFOp>();
+  if (!mul || !mul->hasOneUse())
+    return false;
+  auto arg = [](Value x) { return dyn_cast<BlockArgument>(x); };
+  BlockArgument x = arg(mul.getLhs()), y = arg(mul.getRhs());
+  if (!x || !y)
+    return false;
+  return (x.getArgNumber() == 0 && y.getArgNumber() == 1) ||
+         (x.getArgNumber() == 1 && y.getArgNumber() == 0);
+}
+
+} // namespace
+
+FailureOr<linalg::ContractionDimensions>
+contractionLikeDims(linalg::LinalgOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps.size() < 3)
+    return failure();
+  return linalg::inferContractionDims(
+      ArrayRef<AffineMap>{maps[0], maps[1], maps.back()});
+}
+
+std::optional<unsigned> biasLoop(AffineMap bias,
+                                 const linalg::ContractionDimensions &dims) {
+  if (bias.getNumResults() != 1)
+    return std::nullopt;
+  auto dim = dyn_cast<AffineDimExpr>(bias.getResult(0));
+  if (!dim || !llvm::is_contained(dims.n, dim.getPosition()))
+    return std::nullopt;
+  return dim.getPosition();
+}
+
+bool isEpilogueConstant(Value v) {
+  auto constant = v.getDefiningOp<arith::ConstantOp>();
+  return constant && constant.getType().isIntOrIndexOrFloat();
+}
+
+bool isEpilogueOp(Operation *op) {
+  if (auto constant = dyn_cast<arith::ConstantOp>(op))
+    return constant.getType().isIntOrIndexOrFloat();
+  return isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+         op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
+}
+
+std::optional<ContractionBody> contractionBody(linalg::LinalgOp op) {
+  bool biased = op->hasAttr(kBiasInitAttr), fused = op->hasAttr(kEpilogueAttr);
+  if (!biased && !fused && op.getNumDpsInputs() == 2 &&
+      linalg::isaContractionOpInterface(op)) {
+    auto yield = cast<linalg::YieldOp>(op.getBlock()->getTerminator());
+    return ContractionBody{yield.getOperand(0), 2, {}};
+  }
+  unsigned firstExtra = biased ? 3 : 2;
+  if ((!biased && !fused) || op.getNumDpsInits() != 1 ||
+      op.getNumDpsInputs() < firstExtra ||
+      (!fused && op.getNumDpsInputs() != firstExtra) ||
+      op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims = contractionLikeDims(op);
+  if (failed(dims) || dims->k.size() != 1 ||
+      (biased && !biasLoop(op.getIndexingMapsArray()[2], *dims)))
+    return std::nullopt;
+  // The accumulation: out + a * b.
+  Block *body = op.getBlock();
+  Value out = body->getArgument(op.getNumDpsInputs());
+  ContractionBody result{Value(), firstExtra, {}};
+  for (Operation &inner : body->without_terminator()) {
+    auto add = dyn_cast<arith::AddFOp>(&inner);
+    if (add && ((add.getLhs() == out && isProductOfInputs(add.getRhs())) ||
+                (add.getRhs() == out && isProductOfInputs(add.getLhs())))) {
+      result.acc = add;
+      break;
+    }
+  }
+  if (!result.acc)
+    return std::nullopt;
+  // Everything else but the product is the epilogue, on acc, the extra
+  // inputs and its own results.
+  Operation *product = result.acc.getDefiningOp()->getOperand(0) == out
+                           ? result.acc.getDefiningOp()->getOperand(1).getDefiningOp()
+                           : result.acc.getDefiningOp()->getOperand(0).getDefiningOp();
+  for (Operation &inner : body->without_terminator()) {
+    if (&inner == product || &inner == result.acc.getDefiningOp())
+      continue;
+    if (!fused || !isEpilogueOp(&inner))
+      return std::nullopt;
+    for (Value operand : inner.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      bool ok = operand == result.acc || isEpilogueConstant(operand) ||
+                (arg ? arg.getOwner() == body &&
+                           arg.getArgNumber() >= firstExtra &&
+                           arg.getArgNumber() < op.getNumDpsInputs()
+                     : operand.getParentBlock() == body);
+      if (!ok)
+        return std::nullopt;
+    }
+    result.epilogue.push_back(&inner);
+  }
+  Value yielded = body->getTerminator()->getOperand(0);
+  if (fused == (yielded == result.acc))
+    return std::nullopt;
+  return result;
+}
+
+bool isContractionLike(linalg::LinalgOp op) {
+  return contractionBody(op).has_value();
+}
+
+} // namespace mlir::kiln
