@@ -40,8 +40,10 @@ linalg::GenericOp epilogueOf(linalg::GenericOp op) {
     return nullptr;
   for (OpOperand *input : user.getDpsInputOperands()) {
     AffineMap map = maps[input->getOperandNumber()];
-    if (input->get() == result ? !map.isIdentity()
-                               : !map.isProjectedPermutation())
+    // Others may broadcast, size-1 dims included (a gate per image).
+    if (input->get() == result
+            ? !map.isIdentity()
+            : !map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return nullptr;
   }
   // The output's own value is not read (it is the empty tensor's).

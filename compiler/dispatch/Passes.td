@@ -71,8 +71,9 @@ def FuseContractionEpiloguePass
     (compiler/dispatch/Attributes.h). When the only user of a zero-init or
     bias-init contraction's result is an all-parallel generic that reads it
     with the identity map and writes a tensor.empty (GELU after the MLP's
-    first linear, the softmax's division after P V, a gate times a
-    linear plus the residual), the two become one contraction: the
+    first linear, SiLU, the softmax's division after P V, the gate times
+    the attention's output projection plus the residual), the two become
+    one contraction: the
     epilogue's other inputs follow the contraction's, indexed through the
     contraction's output map, and its body's ops follow the accumulation.
     The elementwise op was a dispatch of its own reading and writing the

@@ -53,8 +53,10 @@ void writeBias(OpBuilder &b, linalg::LinalgOp op) {
 AffineMap inOutputDims(AffineMap map, AffineMap outMap) {
   SmallVector<AffineExpr> exprs;
   for (AffineExpr e : map.getResults())
-    exprs.push_back(getAffineDimExpr(*outMap.getResultPosition(e),
-                                     map.getContext()));
+    exprs.push_back(isa<AffineConstantExpr>(e)
+                        ? e
+                        : getAffineDimExpr(*outMap.getResultPosition(e),
+                                           map.getContext()));
   return AffineMap::get(outMap.getNumResults(), 0, exprs, map.getContext());
 }
 

@@ -131,8 +131,10 @@ std::optional<Contraction> match(linalg::GenericOp op) {
     if (!type || !type.getElementType().isF32())
       return std::nullopt;
   }
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+  for (auto [i, map] : llvm::enumerate(op.getIndexingMapsArray()))
+    if (!map.isProjectedPermutation(
+            /*allowZeroInResults=*/i >= body->firstExtra &&
+            i < op.getNumDpsInputs()))
       return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims = contractionLikeDims(op);
   if (failed(dims) || dims->k.size() != 1 || dims->m.empty() ||
@@ -233,8 +235,13 @@ private:
   }
   SmallVector<Value> indicesOf(AffineMap map) {
     SmallVector<Value> result;
-    for (AffineExpr e : map.getResults())
-      result.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+    for (AffineExpr e : map.getResults()) {
+      // Epilogue inputs may index a size-1 dim with 0 (match).
+      if (auto constant = dyn_cast<AffineConstantExpr>(e))
+        result.push_back(cst(constant.getValue()));
+      else
+        result.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+    }
     return result;
   }
 

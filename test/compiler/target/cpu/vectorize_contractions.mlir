@@ -224,3 +224,33 @@ func.func @epilogue(%x: memref<?x64xf32>, %w: memref<40x64xf32>, %s: memref<?xf3
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#gate = affine_map<(m, n, k) -> (0, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests an epilogue whose inputs are a gate broadcast along the rows from a
+// size-1 dim (index 0) and a residual of the output's shape: both vectors
+// along n, the residual at the tile's row.
+// CHECK-LABEL: func.func @gate_and_residual
+// CHECK: scf.if %{{.+}} -> (vector<8xf32>
+// CHECK: %[[G:.+]] = vector.load %arg2[%c0{{.*}}, %{{.+}}] : memref<1x48xf32>, vector<8xf32>
+// CHECK-NEXT: %[[R:.+]] = vector.load %arg3[%{{.+}}, %{{.+}}] : memref<?x48xf32>, vector<8xf32>
+// CHECK-NEXT: %[[T:.+]] = arith.mulf %[[G]], %{{.+}} : vector<8xf32>
+// CHECK-NEXT: arith.addf %[[R]], %[[T]] : vector<8xf32>
+// CHECK-NOT: linalg.generic
+func.func @gate_and_residual(%x: memref<?x64xf32>, %w: memref<48x64xf32>, %g: memref<1x48xf32>, %res: memref<?x48xf32>, %y: memref<?x48xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #gate, #c, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %g, %res : memref<?x64xf32>, memref<48x64xf32>, memref<1x48xf32>, memref<?x48xf32>) outs(%y : memref<?x48xf32>) attrs = {kiln.zero_init, kiln.epilogue} {
+  ^bb0(%in: f32, %in_0: f32, %gi: f32, %ri: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    %2 = arith.mulf %gi, %1 : f32
+    %3 = arith.addf %ri, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
