@@ -115,6 +115,39 @@ std::optional<ContractionBody> contractionBody(linalg::LinalgOp op) {
   return result;
 }
 
+Value cloneEpilogue(OpBuilder &b, Location loc, const ContractionBody &parts,
+                    Block *block, IRMapping &mapping, int64_t width) {
+  auto shaped = [&](Type t) -> Type {
+    return width ? VectorType::get({width}, t) : t;
+  };
+  // Constants, inside the body or hoisted out of it, as scalars or splats.
+  auto constantOf = [&](arith::ConstantOp constant) -> Value {
+    Attribute value = constant.getValue();
+    if (width)
+      value = SplatElementsAttr::get(
+          cast<ShapedType>(shaped(constant.getType())), value);
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(value));
+  };
+  for (Operation *op : parts.epilogue) {
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      mapping.map(constant.getResult(), constantOf(constant));
+      continue;
+    }
+    OperationState state(loc, op->getName());
+    for (Value operand : op->getOperands()) {
+      if (!mapping.contains(operand))
+        mapping.map(operand,
+                    constantOf(operand.getDefiningOp<arith::ConstantOp>()));
+      state.addOperands(mapping.lookup(operand));
+    }
+    for (Type type : op->getResultTypes())
+      state.addTypes(shaped(type));
+    state.addAttributes(op->getAttrs());
+    mapping.map(op->getResult(0), b.create(state)->getResult(0));
+  }
+  return mapping.lookup(block->getTerminator()->getOperand(0));
+}
+
 bool isContractionLike(linalg::LinalgOp op) {
   return contractionBody(op).has_value();
 }

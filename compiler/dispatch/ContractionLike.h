@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::kiln {
 
@@ -56,6 +57,13 @@ bool isEpilogueConstant(Value v);
 /// or vector shape): an arith or math op with the elementwise trait, or an
 /// arith.constant of a scalar.
 bool isEpilogueOp(Operation *op);
+
+/// Clones `parts`' epilogue (from `block`, the op's body) at the builder:
+/// scalars for width 0, else vectors of `width` (constants splat, results
+/// of vector type). `mapping` must map parts.acc and the extra inputs'
+/// block arguments; returns the clone of the yielded value.
+Value cloneEpilogue(OpBuilder &b, Location loc, const ContractionBody &parts,
+                    Block *block, IRMapping &mapping, int64_t width);
 
 } // namespace mlir::kiln
 

@@ -109,10 +109,9 @@ void splitEpilogue(linalg::GenericOp op, const ContractionBody &parts) {
         for (unsigned i = parts.firstExtra; i < inputs.size(); ++i)
           mapping.map(body->getArgument(i), args[i - parts.firstExtra]);
         mapping.map(parts.acc, args.back());
-        for (Operation *inner : parts.epilogue)
-          nested.clone(*inner, mapping);
         linalg::YieldOp::create(
-            nested, l, mapping.lookup(body->getTerminator()->getOperand(0)));
+            nested, l,
+            cloneEpilogue(nested, l, parts, body, mapping, /*width=*/0));
       });
   op.erase();
 }

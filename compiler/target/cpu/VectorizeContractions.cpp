@@ -26,6 +26,11 @@
 // - "nn" form, B contiguous along n but C not: a 6x16 tile keeps 12
 //   accumulators of C, fed by 2 loads of B and 6 broadcasts of A per k.
 //
+// A kiln.bias_init contraction starts its tiles from the bias (loaded once
+// per tile, shared by the rows) instead of zeros; a kiln.epilogue one
+// applies its epilogue to the accumulators in registers before it stores
+// the last k block (compiler/dispatch/ContractionLike.h).
+//
 // 12 accumulators + 3 or 4 operands fit AVX2's 16 ymm registers. Remainders
 // (m, n not multiples of the tile, k not a multiple of 8) use the same code
 // with smaller tiles and vector<1xf32>, so nothing falls back to scalar
@@ -245,20 +250,16 @@ private:
     return result;
   }
 
-  /// Whether [k0, k1) is the last k block: the one whose stores get the
-  /// epilogue.
-  Value isLastBlock(Value k1) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k1,
-                                 sizes[c.k]);
-  }
-
   /// `accs` (row i of the tile at m + i, column vector j at n + j * width,
-  /// i-major; width 0: scalars) with the epilogue applied when `last`, else
-  /// as they are. Without an epilogue, `accs`.
-  SmallVector<Value> withEpilogue(ArrayRef<Value> accs, Value last, Value m,
+  /// i-major; width 0: scalars) with the epilogue applied when the k block
+  /// ending at `k1` is the last one, else as they are. Without an epilogue,
+  /// `accs`.
+  SmallVector<Value> withEpilogue(ArrayRef<Value> accs, Value k1, Value m,
                                   int64_t mr, Value n, int64_t width) {
     if (c.body.epilogue.empty())
       return SmallVector<Value>(accs);
+    Value last =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k1, sizes[c.k]);
     SmallVector<Type> types;
     for (Value acc : accs)
       types.push_back(acc.getType());
@@ -279,14 +280,11 @@ private:
     return SmallVector<Value>(ifOp.getResults());
   }
 
-  /// The epilogue's ops cloned for one accumulator at the current ivs:
-  /// scalars (width 0) or vectors of `width` along n, the extra inputs
-  /// loaded there (broadcast when not indexed by n).
+  /// The epilogue for one accumulator at the current ivs: scalars (width 0)
+  /// or vectors of `width` along n, the extra inputs loaded there
+  /// (broadcast when not indexed by n).
   Value epilogueOf(Value acc, int64_t width) {
     Block *body = c.op.getBlock();
-    auto shaped = [&](Type t) -> Type {
-      return width ? VectorType::get({width}, t) : t;
-    };
     IRMapping mapping;
     mapping.map(c.body.acc, acc);
     for (auto [i, extra] : llvm::enumerate(extras)) {
@@ -294,41 +292,18 @@ private:
       Value v;
       if (width && extraMaps[i].isFunctionOfDim(c.n)) {
         v = vector::LoadOp::create(
-            b, loc, cast<VectorType>(shaped(b.getF32Type())), extra, at);
+            b, loc, VectorType::get({width}, b.getF32Type()), extra, at);
       } else {
         v = memref::LoadOp::create(b, loc, extra, at);
         if (width)
-          v = vector::BroadcastOp::create(b, loc, shaped(v.getType()), v);
+          v = vector::BroadcastOp::create(
+              b, loc, VectorType::get({width}, v.getType()), v);
       }
       mapping.map(body->getArgument(c.body.firstExtra + i), v);
     }
-    // Constants, inside the body or hoisted out of it, as scalars or splats.
-    auto constantOf = [&](arith::ConstantOp constant) -> Value {
-      Attribute value = constant.getValue();
-      if (width)
-        value = SplatElementsAttr::get(
-            cast<ShapedType>(shaped(constant.getType())), value);
-      return arith::ConstantOp::create(b, loc, cast<TypedAttr>(value));
-    };
-    for (Operation *op : c.body.epilogue) {
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        mapping.map(constant.getResult(), constantOf(constant));
-        continue;
-      }
-      OperationState state(loc, op->getName());
-      for (Value operand : op->getOperands()) {
-        if (!mapping.contains(operand))
-          mapping.map(operand,
-                      constantOf(operand.getDefiningOp<arith::ConstantOp>()));
-        state.addOperands(mapping.lookup(operand));
-      }
-      for (Type type : op->getResultTypes())
-        state.addTypes(shaped(type));
-      state.addAttributes(op->getAttrs());
-      mapping.map(op->getResult(0), b.create(state)->getResult(0));
-    }
-    return mapping.lookup(body->getTerminator()->getOperand(0));
+    return cloneEpilogue(b, loc, c.body, body, mapping, width);
   }
+
   template <typename Body>
   void loop(Value lb, Value ub, int64_t step, Body body) {
     scf::ForOp::create(b, loc, lb, ub, cst(step), ValueRange{},
@@ -684,8 +659,8 @@ private:
     Value kMain = fullEnd(cst(0), kLen, kPackUnrollK);
     acc = kLoop(cst(0), kMain, kPackUnrollK, acc);
     acc = kLoop(kMain, kLen, 1, acc);
-    acc = withEpilogue(acc, isLastBlock(arith::AddIOp::create(b, loc, k0, kLen)),
-                       m, mr, n, kVector);
+    acc = withEpilogue(acc, arith::AddIOp::create(b, loc, k0, kLen), m, mr, n,
+                       kVector);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < kNnVectorsN; ++j) {
         ivs[c.m] = add(m, i);
@@ -725,7 +700,7 @@ private:
           sums[i * nr + j] =
               arith::AddFOp::create(b, loc, old, sums[i * nr + j]);
         }
-      sums = withEpilogue(sums, isLastBlock(k1), m, mr, n, /*width=*/0);
+      sums = withEpilogue(sums, k1, m, mr, n, /*width=*/0);
       for (int64_t i = 0; i < mr; ++i)
         for (int64_t j = 0; j < nr; ++j) {
           ivs[c.m] = add(m, i);
@@ -829,8 +804,8 @@ private:
           scf::YieldOp::create(b, loc, next);
         });
     SmallVector<Value> done =
-        withEpilogue(SmallVector<Value>(forOp.getResults()), isLastBlock(k1),
-                     m, mr, n, width);
+        withEpilogue(SmallVector<Value>(forOp.getResults()), k1, m, mr, n,
+                     width);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < nv; ++j) {
         ivs[c.m] = add(m, i);
