@@ -50,8 +50,8 @@ bool isEpilogueConstant(Value v) {
 }
 
 bool isEpilogueOp(Operation *op) {
-  if (auto constant = dyn_cast<arith::ConstantOp>(op))
-    return constant.getType().isIntOrIndexOrFloat();
+  if (isa<arith::ConstantOp>(op))
+    return isEpilogueConstant(op->getResult(0));
   return isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
          op->hasTrait<OpTrait::Elementwise>() && op->getNumResults() == 1;
 }
@@ -89,11 +89,12 @@ std::optional<ContractionBody> contractionBody(linalg::LinalgOp op) {
     return std::nullopt;
   // Everything else but the product is the epilogue, on acc, the extra
   // inputs and its own results.
-  Operation *product = result.acc.getDefiningOp()->getOperand(0) == out
-                           ? result.acc.getDefiningOp()->getOperand(1).getDefiningOp()
-                           : result.acc.getDefiningOp()->getOperand(0).getDefiningOp();
+  auto accumulation = cast<arith::AddFOp>(result.acc.getDefiningOp());
+  Operation *product = (accumulation.getLhs() == out ? accumulation.getRhs()
+                                                     : accumulation.getLhs())
+                           .getDefiningOp();
   for (Operation &inner : body->without_terminator()) {
-    if (&inner == product || &inner == result.acc.getDefiningOp())
+    if (&inner == product || &inner == accumulation)
       continue;
     if (!fused || !isEpilogueOp(&inner))
       return std::nullopt;

@@ -81,8 +81,7 @@ void fuse(IRRewriter &rewriter, linalg::GenericOp op,
       continue;
     }
     inputs.push_back(input->get());
-    maps.push_back(
-        epilogue.getMatchingIndexingMap(input).compose(outMap));
+    maps.push_back(epilogue.getMatchingIndexingMap(input).compose(outMap));
     extraArgs.push_back(arg);
   }
   maps.push_back(outMap);

@@ -26,30 +26,8 @@ namespace mlir::kiln {
 
 namespace {
 
-/// out[..., n, ...] = bias[n] before `op`: the broadcast kiln-fold-bias-init
-/// removed, over the output's dims.
-void writeBias(OpBuilder &b, linalg::LinalgOp op) {
-  Value bias = op.getDpsInputs()[2], out = op.getDpsInitOperand(0)->get();
-  AffineMap outMap = op.getIndexingMapsArray().back();
-  unsigned biasLoop =
-      cast<AffineDimExpr>(op.getIndexingMapsArray()[2].getResult(0))
-          .getPosition();
-  unsigned rank = outMap.getNumResults();
-  AffineMap biasMap = AffineMap::get(
-      rank, 0,
-      b.getAffineDimExpr(*outMap.getResultPosition(b.getAffineDimExpr(biasLoop))),
-      b.getContext());
-  linalg::GenericOp::create(
-      b, op.getLoc(), ValueRange{bias}, ValueRange{out},
-      ArrayRef<AffineMap>{biasMap, b.getMultiDimIdentityMap(rank)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [](OpBuilder &nested, Location loc, ValueRange args) {
-        linalg::YieldOp::create(nested, loc, args[0]);
-      });
-}
-
-/// The maps of `op`'s operand maps in the loops of its output (the output's
-/// dims): each loop that the output indexes becomes that output dim.
+/// An operand's map in the op's loops as a map in its output's dims: each
+/// loop that the output indexes becomes that output dim (constants stay).
 AffineMap inOutputDims(AffineMap map, AffineMap outMap) {
   SmallVector<AffineExpr> exprs;
   for (AffineExpr e : map.getResults())
@@ -58,6 +36,22 @@ AffineMap inOutputDims(AffineMap map, AffineMap outMap) {
                         : getAffineDimExpr(*outMap.getResultPosition(e),
                                            map.getContext()));
   return AffineMap::get(outMap.getNumResults(), 0, exprs, map.getContext());
+}
+
+/// out[..., n, ...] = bias[n] before `op`: the broadcast kiln-fold-bias-init
+/// removed, over the output's dims.
+void writeBias(OpBuilder &b, linalg::LinalgOp op) {
+  Value bias = op.getDpsInputs()[2], out = op.getDpsInitOperand(0)->get();
+  AffineMap outMap = op.getIndexingMapsArray().back();
+  unsigned rank = outMap.getNumResults();
+  AffineMap biasMap = inOutputDims(op.getIndexingMapsArray()[2], outMap);
+  linalg::GenericOp::create(
+      b, op.getLoc(), ValueRange{bias}, ValueRange{out},
+      ArrayRef<AffineMap>{biasMap, b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [](OpBuilder &nested, Location loc, ValueRange args) {
+        linalg::YieldOp::create(nested, loc, args[0]);
+      });
 }
 
 /// A kiln.epilogue contraction as the contraction (its inputs but the
