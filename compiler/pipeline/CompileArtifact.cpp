@@ -162,9 +162,15 @@ private:
 
 } // namespace
 
-LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
-                               const std::string &outputPath) {
+LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
+                            const ArtifactOptions &options,
+                            const std::string &outputPath) {
   Stopwatch clock(options.verbose);
+  if (!options.cpuTarget && !options.cudaTarget)
+    return module.emitError("no target to compile for");
+  // The executables' code, alive until the artifact is written.
+  CpuExecutableCode cpuCode;
+  CudaExecutableCode cudaCode;
   art::ArtifactContents contents;
   contents.producer = "kiln-compile 0.1";
   contents.model_name = options.modelName;
@@ -193,16 +199,49 @@ LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
   }
   clock.lap("built the entries' dispatch lists and memory plans");
 
-  OwningOpRef<ModuleOp> kernels(module.clone());
-  FailureOr<CpuExecutableCode> code = compileCpuKernels(*kernels, options.target);
-  if (failed(code))
-    return failure();
-  clock.lap(llvm::formatv("compiled {0} kernels for {1}", code->kernels.size(),
-                          options.target.name)
-                .str());
-  contents.executables.push_back(
-      {options.target.name, "elf-shared-object", options.target.features,
-       code->kernels, code->sharedObject});
+  if (options.cpuTarget) {
+    OwningOpRef<ModuleOp> kernels(module.clone());
+    FailureOr<CpuExecutableCode> code =
+        compileCpuKernels(*kernels, *options.cpuTarget);
+    if (failed(code))
+      return failure();
+    clock.lap(llvm::formatv("compiled {0} kernels for {1}",
+                            code->kernels.size(), options.cpuTarget->name)
+                  .str());
+    cpuCode = std::move(*code);
+    contents.executables.push_back({options.cpuTarget->name,
+                                    "elf-shared-object",
+                                    options.cpuTarget->features,
+                                    cpuCode.kernels, cpuCode.sharedObject});
+  }
+  if (options.cudaTarget) {
+    if (!outlinedKernels)
+      return module.emitError("the CUDA target needs the outlined kernels");
+    FailureOr<CudaExecutableCode> code =
+        compileCudaKernels(outlinedKernels, *options.cudaTarget);
+    if (failed(code))
+      return failure();
+    clock.lap(llvm::formatv("compiled {0} kernels for {1} (PTX, {2} KiB)",
+                            code->kernels.size(), options.cudaTarget->name,
+                            code->ptx.size() / 1024)
+                  .str());
+    cudaCode = std::move(*code);
+    art::Executable cuda;
+    cuda.target = options.cudaTarget->name;
+    cuda.format = "ptx";
+    cuda.kernels = cudaCode.kernels;
+    cuda.code = absl::MakeConstSpan(
+        reinterpret_cast<const uint8_t *>(cudaCode.ptx.data()),
+        cudaCode.ptx.size());
+    cuda.threads_per_block = kCudaBlockSize;
+    contents.executables.push_back(std::move(cuda));
+    // Executable 0 is the one every dispatch names; with both targets the
+    // CUDA kernel of the same name is its variant.
+    if (contents.executables.size() == 2)
+      for (art::EntryFunction &entry : contents.entries)
+        for (art::Dispatch &dispatch : entry.dispatches)
+          dispatch.variants.push_back({1, dispatch.kernel});
+  }
 
   ParameterLoader loader(module, options.modelDir);
   std::vector<std::vector<uint8_t>> storage;

@@ -1,10 +1,12 @@
 //===- CompileArtifact.h - A dispatch-formed module to a .kiln file -*- C++ -*-===//
 //
-// The last stage of kiln-compile for the CPU target: the kernels of a
-// module after dispatch formation become one x86-64 shared object, each
-// host function an artifact entry (dispatch list, bindings, memory plan),
-// the weights it references the parameters (widened to the f32 the kernels
-// read), and the model folder's configs and tokenizer files metadata blobs.
+// The last stage of kiln-compile: the kernels of a module after dispatch
+// formation become one executable per target (an x86-64 shared object, PTX),
+// each host function an artifact entry (dispatch list, bindings, memory
+// plan), the weights it references the parameters (widened to the f32 the
+// kernels read), and the model folder's configs and tokenizer files metadata
+// blobs. With both targets, each dispatch names its CPU kernel and lists the
+// CUDA kernel as its variant (runtime/schema/artifact.fbs).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,11 +14,13 @@
 #define KILN_COMPILER_PIPELINE_COMPILEARTIFACT_H
 
 #include "compiler/target/cpu/CpuCodegen.h"
+#include "compiler/target/cuda/CudaCodegen.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +32,9 @@ struct ArtifactOptions {
   /// metadata files are read from it.
   std::string modelDir;
   std::string modelName;
-  CpuTarget target;
+  /// The targets to compile for: at least one.
+  std::optional<CpuTarget> cpuTarget;
+  std::optional<CudaTarget> cudaTarget;
   int64_t maxWorkgroups = 64;
   /// The largest value of each input size ("denoise.hidden_states[1]");
   /// others get `defaultDimMax`.
@@ -42,10 +48,13 @@ struct ArtifactOptions {
 };
 
 /// Compiles `module` (dispatch-formed; it is left with the host functions
-/// only) and writes the artifact to `outputPath` atomically. Errors are
-/// emitted on the module.
-LogicalResult writeCpuArtifact(ModuleOp module, const ArtifactOptions &options,
-                               const std::string &outputPath);
+/// only) and writes the artifact to `outputPath` atomically. With a CUDA
+/// target, `outlinedKernels` is the module after dispatch outlining, before
+/// workgroup distribution (addDispatchOutliningPasses), which the CUDA
+/// target consumes. Errors are emitted on the module.
+LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
+                            const ArtifactOptions &options,
+                            const std::string &outputPath);
 
 } // namespace mlir::kiln
 

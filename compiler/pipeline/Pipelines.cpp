@@ -5,6 +5,7 @@
 #include "compiler/conversion/Passes.h"
 #include "compiler/dispatch/Passes.h"
 #include "compiler/target/cpu/Passes.h"
+#include "compiler/target/cuda/Passes.h"
 #include "compiler/target/host/Passes.h"
 #include "passes/kiln/Passes.h"
 
@@ -23,7 +24,7 @@ void addKilnToLinalgPasses(OpPassManager &pm) {
   pm.addPass(createAnnotateDimAliasesPass());
 }
 
-void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
+void addDispatchOutliningPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createFuseElementwisePass());
   // Only the CPU target's kernels honour kiln.zero_init, kiln.bias_init and
   // kiln.epilogue;
@@ -43,6 +44,9 @@ void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createCSEPass());
   pm.addPass(createIsolateEntryResultsPass());
   pm.addPass(createOutlineDispatchesPass());
+}
+
+void addWorkgroupDistributionPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   DistributeWorkgroupsPassOptions distribute;
   distribute.hostWorkgroups = hostWorkgroups;
   // A host that runs the module itself (the JIT runner, which asks for
@@ -53,12 +57,18 @@ void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   pm.addPass(createDistributeWorkgroupsPass(distribute));
 }
 
+void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
+  addDispatchOutliningPasses(pm, hostWorkgroups);
+  addWorkgroupDistributionPasses(pm, hostWorkgroups);
+}
+
 void registerKilnPipelinePasses() {
   registerAllPasses();
   registerKilnPassesAndPipelines();
   registerKilnLoweringPasses();
   registerKilnDispatchPasses();
   registerCpuTargetPasses();
+  registerCudaTargetPasses();
   registerHostProgramPasses();
 }
 

@@ -23,6 +23,13 @@ void addKilnToLinalgPasses(OpPassManager &pm);
 /// run in sequence when the host program itself is executed).
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups = 1);
 
+/// The two halves of addDispatchFormationPasses. Between them the kernels
+/// are outlined but not yet split over workgroups: the CUDA target compiles
+/// them from there (its threads share each kernel's work themselves).
+void addDispatchOutliningPasses(OpPassManager &pm, int64_t hostWorkgroups = 1);
+void addWorkgroupDistributionPasses(OpPassManager &pm,
+                                    int64_t hostWorkgroups = 1);
+
 /// Registers every pass Kiln's pipelines use (Kiln's and upstream).
 void registerKilnPipelinePasses();
 

@@ -73,9 +73,15 @@ Offset<schema::Dispatch> BuildDispatch(FlatBufferBuilder& fbb,
         static_cast<schema::DType>(b.dtype), fbb.CreateVector(shape),
         stored_strides));
   }
+  std::vector<Offset<schema::KernelVariant>> variants;
+  for (const KernelVariant& variant : dispatch.variants)
+    variants.push_back(schema::CreateKernelVariant(
+        fbb, variant.executable, fbb.CreateString(variant.kernel)));
+  // A dispatch without variants stores no vector (as 1.2 did).
+  const auto stored_variants = variants.empty() ? 0 : fbb.CreateVector(variants);
   return schema::CreateDispatch(
       fbb, dispatch.executable, fbb.CreateString(dispatch.kernel),
-      fbb.CreateVector(counts), fbb.CreateVector(bindings));
+      fbb.CreateVector(counts), fbb.CreateVector(bindings), stored_variants);
 }
 
 Offset<schema::EntryFunction> BuildEntry(FlatBufferBuilder& fbb,
@@ -142,7 +148,8 @@ void BuildArtifact(FlatBufferBuilder& fbb, const ArtifactContents& c,
     const auto kernels = fbb.CreateVectorOfStrings(exe.kernels);
     const Offset<Vector<uint8_t>> code = Bytes(fbb, exe.code, kAlignment);
     executables.push_back(
-        schema::CreateExecutable(fbb, target, format, features, kernels, code));
+        schema::CreateExecutable(fbb, target, format, features, kernels, code,
+                                 exe.threads_per_block));
   }
   std::vector<Offset<schema::Parameter>> parameters;
   for (const Parameter& p : c.parameters) {

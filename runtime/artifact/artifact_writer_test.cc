@@ -35,7 +35,7 @@ TEST(ArtifactWriterTest, WritesDocumentedLayout) {
 
   EXPECT_EQ(bytes.substr(4, 4), "KILN");
   const schema::Artifact* root = schema::GetArtifact(bytes.data());
-  EXPECT_EQ(root->format_version(), 0x00010002u);
+  EXPECT_EQ(root->format_version(), 0x00010003u);
   const uint64_t w = root->weights_offset();
   EXPECT_EQ(w % 64, 0u);
 

@@ -91,6 +91,24 @@ absl::Status CheckExecutables(const std::string& path,
   return absl::OkStatus();
 }
 
+// A dispatch's kernel (or a variant's) names an executable and a kernel it
+// has.
+absl::Status CheckKernel(const std::string& at,
+                         const std::vector<Executable>& executables,
+                         uint32_t executable, const std::string& kernel) {
+  if (executable >= executables.size()) {
+    return Invalid(at, absl::StrCat("executable index ", executable,
+                                    " is out of range (the artifact has ",
+                                    executables.size(), " executables)"));
+  }
+  const Executable& exe = executables[executable];
+  if (!exe.FindKernel(kernel)) {
+    return Invalid(at, absl::StrCat("executable ", executable, " (", exe.target,
+                                    ") has no kernel '", kernel, "'"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckParameters(const std::string& path,
                              const std::vector<Parameter>& parameters) {
   KILN_RETURN_IF_ERROR(CheckNames(absl::StrCat(path, ": "), "parameter",
@@ -235,16 +253,12 @@ absl::Status CheckEntry(const std::string& path, const ArtifactContents& c,
     const Dispatch& dispatch = entry.dispatches[i];
     const std::string at =
         absl::StrCat(where, ": dispatch ", i, " (", dispatch.kernel, ")");
-    if (dispatch.executable >= c.executables.size()) {
-      return Invalid(at, absl::StrCat("executable index ", dispatch.executable,
-                                      " is out of range (the artifact has ",
-                                      c.executables.size(), " executables)"));
-    }
-    const Executable& exe = c.executables[dispatch.executable];
-    if (!exe.FindKernel(dispatch.kernel)) {
-      return Invalid(
-          at, absl::StrCat("executable ", dispatch.executable, " (", exe.target,
-                           ") has no kernel '", dispatch.kernel, "'"));
+    KILN_RETURN_IF_ERROR(
+        CheckKernel(at, c.executables, dispatch.executable, dispatch.kernel));
+    for (const KernelVariant& variant : dispatch.variants) {
+      KILN_RETURN_IF_ERROR(CheckKernel(absl::StrCat(at, ": variant"),
+                                       c.executables, variant.executable,
+                                       variant.kernel));
     }
     for (int axis = 0; axis < 3; ++axis) {
       KILN_RETURN_IF_ERROR(CheckExpression(

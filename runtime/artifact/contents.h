@@ -24,7 +24,7 @@ using io::DType;
 // format_version is (major << 16) | minor. A reader accepts its own major
 // version and every minor version of it.
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 2;
+inline constexpr uint32_t kFormatMinor = 3;
 inline constexpr uint32_t kFormatVersion = (kFormatMajor << 16) | kFormatMinor;
 
 // "1.0" for 0x00010000.
@@ -51,6 +51,9 @@ struct Executable {
   std::vector<std::string> cpu_features;  // "avx512f", ...
   std::vector<std::string> kernels;       // the symbols dispatches name
   absl::Span<const uint8_t> code;         // 64-byte aligned when loaded
+  // CUDA executables (format 1.3): every kernel's threads per block; 0 for
+  // CPU ones.
+  uint32_t threads_per_block = 0;
 
   // The index of `kernel` in `kernels`, or nullopt.
   std::optional<size_t> FindKernel(const std::string& kernel) const;
@@ -116,13 +119,21 @@ struct Binding {
   std::vector<Expression> strides;
 };
 
+// The dispatch's kernel compiled for another target (format 1.3): same
+// bindings, same effect.
+struct KernelVariant {
+  uint32_t executable = 0;
+  std::string kernel;
+};
+
 // One kernel launch: kernels[kernel] of executables[executable] over
-// workgroup_count[0] x [1] x [2] workgroups.
+// workgroup_count[0] x [1] x [2] workgroups, or one of its variants.
 struct Dispatch {
   uint32_t executable = 0;
   std::string kernel;
   std::array<Expression, 3> workgroup_count;
   std::vector<Binding> bindings;
+  std::vector<KernelVariant> variants;
 };
 
 // An intermediate buffer at [offset, offset + size) of the entry's arena.

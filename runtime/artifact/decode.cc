@@ -264,6 +264,8 @@ absl::StatusOr<EntryFunction> Decoder::DecodeEntry(
       }
       d.bindings.push_back(std::move(b));
     }
+    for (const schema::KernelVariant* variant : Tables(dispatch->variants()))
+      d.variants.push_back({variant->executable(), Str(variant->kernel())});
     out.dispatches.push_back(std::move(d));
     ++index;
   }
@@ -290,6 +292,7 @@ absl::Status Decoder::DecodeExecutables(const schema::Artifact& root,
     e.cpu_features = Strings(exe->cpu_features());
     e.kernels = Strings(exe->kernels());
     e.code = Bytes(exe->code());
+    e.threads_per_block = exe->threads_per_block();
     const uint64_t start = static_cast<uint64_t>(e.code.data() - file_start_);
     if (!e.code.empty() && start % kAlignment != 0) {
       return Invalid(

@@ -13,6 +13,7 @@
 #include "compiler/pipeline/ModelLimits.h"
 #include "compiler/pipeline/Pipelines.h"
 #include "compiler/target/cpu/CpuCodegen.h"
+#include "compiler/target/cuda/CudaCodegen.h"
 #include "frontend/DiffusersImporter.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -38,7 +39,7 @@ static cl::opt<std::string> modelDir(cl::Positional, cl::Required,
                                      cl::desc("<diffusers model folder>"),
                                      cl::cat(kilnCategory));
 
-enum class Emit { Auto, Kiln, Linalg, Dispatches, CpuSharedObject, Artifact };
+enum class Emit { Auto, Kiln, Linalg, Dispatches, CpuSharedObject, Ptx, Artifact };
 static cl::opt<Emit> emit(
     "emit",
     cl::desc("What to produce (default: an artifact when -o names a file, "
@@ -52,7 +53,9 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Dispatches, "dispatches",
                           "the host program and its kernels (memrefs)"),
                clEnumValN(Emit::CpuSharedObject, "cpu-so",
-                          "the kernels as an x86-64 shared object (needs -o)")),
+                          "the kernels as an x86-64 shared object (needs -o)"),
+               clEnumValN(Emit::Ptx, "ptx",
+                          "the kernels as PTX (needs a cuda target)")),
     cl::cat(kilnCategory));
 
 static cl::opt<int64_t> maxWorkgroups(
@@ -89,9 +92,12 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
 
 static cl::opt<std::string> target(
     "target",
-    cl::desc("Code generation target: cpu-x86_64, cpu-x86_64-avx2 (default) "
-             "or cpu-x86_64-avx512"),
-    cl::init("cpu-x86_64-avx2"), cl::cat(kilnCategory));
+    cl::desc("Code generation targets, comma-separated: cpu (= "
+             "cpu-x86_64-avx2, the default), cpu-x86_64, cpu-x86_64-avx512, "
+             "cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
+             "--target=cpu,cuda:sm_90a makes one artifact for both; the "
+             "runtime picks by --device"),
+    cl::init("cpu"), cl::cat(kilnCategory));
 
 static cl::list<std::string>
     components("component",
@@ -110,7 +116,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-compile: compile a FLUX-family diffusers pipeline folder into a "
-      ".kiln artifact for the CPU (-o model.kiln), or print a stage of the "
+      ".kiln artifact for the CPU and/or CUDA GPUs (-o model.kiln), or print "
+      "a stage of the "
       "pipeline (kiln IR, linalg, dispatches)\n");
 
   mlir::DialectRegistry registry;
@@ -126,11 +133,40 @@ int main(int argc, char **argv) {
   if (mlir::failed(module))
     return 1;
 
-  auto cpuTarget = mlir::kiln::lookupCpuTarget(target);
-  if (mlir::failed(cpuTarget)) {
-    llvm::errs() << "kiln-compile: unknown --target '" << target
-                 << "' (expected one of " << mlir::kiln::cpuTargetNames()
-                 << ")\n";
+  std::optional<mlir::kiln::CpuTarget> cpuTarget;
+  std::optional<mlir::kiln::CudaTarget> cudaTarget;
+  llvm::SmallVector<llvm::StringRef> targetNames;
+  llvm::StringRef(target).split(targetNames, ',');
+  for (llvm::StringRef name : targetNames) {
+    name = name.trim();
+    if (name.starts_with("cuda")) {
+      auto cuda = mlir::kiln::lookupCudaTarget(name);
+      if (mlir::failed(cuda) || cudaTarget) {
+        llvm::errs() << "kiln-compile: bad --target '" << name
+                     << "': expected one cuda:sm_<NN>[a] with NN >= 80, "
+                        "e.g. cuda:sm_90a\n";
+        return 2;
+      }
+      cudaTarget = *cuda;
+      continue;
+    }
+    auto cpu = mlir::kiln::lookupCpuTarget(name == "cpu" ? "cpu-x86_64-avx2"
+                                                         : name);
+    if (mlir::failed(cpu) || cpuTarget) {
+      llvm::errs() << "kiln-compile: bad --target '" << name
+                   << "' (expected one of cpu, "
+                   << mlir::kiln::cpuTargetNames()
+                   << ", at most once, and/or one cuda:sm_<NN>[a])\n";
+      return 2;
+    }
+    cpuTarget = *cpu;
+  }
+  if ((emit == Emit::Ptx && !cudaTarget) ||
+      (emit == Emit::CpuSharedObject && !cpuTarget)) {
+    llvm::errs() << "kiln-compile: --emit="
+                 << (emit == Emit::Ptx ? "ptx needs a cuda target"
+                                       : "cpu-so needs a cpu target")
+                 << " in --target\n";
     return 2;
   }
   if (emit == Emit::Auto)
@@ -142,27 +178,47 @@ int main(int argc, char **argv) {
                  << " writes a binary file: give -o FILE\n";
     return 2;
   }
+  // The CUDA target compiles the kernels as outlined, before the CPU
+  // target's workgroup distribution: the pipeline runs in two halves with a
+  // copy of the module taken between them.
+  mlir::OwningOpRef<mlir::ModuleOp> outlined;
   if (emit != Emit::Kiln) {
-    mlir::PassManager pm(&context);
-    if (!dumpIrAfter.empty()) {
-      // Passes run on the module: printing it whole shows every function.
+    std::vector<std::string> wanted(dumpIrAfter.begin(), dumpIrAfter.end());
+    if (!wanted.empty())
       context.disableMultithreading();
-      std::vector<std::string> wanted(dumpIrAfter.begin(), dumpIrAfter.end());
-      pm.enableIRPrinting(
-          [](mlir::Pass *, mlir::Operation *) { return false; },
-          [wanted](mlir::Pass *pass, mlir::Operation *) {
-            for (const std::string &name : wanted)
-              if (name == "all" || pass->getArgument() == name)
-                return true;
-            return false;
-          },
-          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
-    }
-    mlir::kiln::addKilnToLinalgPasses(pm);
-    if (emit != Emit::Linalg)
-      mlir::kiln::addDispatchFormationPasses(pm);
-    if (mlir::failed(pm.run(**module)))
+    auto runPasses = [&](auto addPasses) {
+      mlir::PassManager pm(&context);
+      if (!wanted.empty()) {
+        // Passes run on the module: printing it whole shows every function.
+        pm.enableIRPrinting(
+            [](mlir::Pass *, mlir::Operation *) { return false; },
+            [wanted](mlir::Pass *pass, mlir::Operation *) {
+              for (const std::string &name : wanted)
+                if (name == "all" || pass->getArgument() == name)
+                  return true;
+              return false;
+            },
+            /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+      }
+      addPasses(pm);
+      return pm.run(**module);
+    };
+    if (mlir::failed(runPasses([](mlir::PassManager &pm) {
+          mlir::kiln::addKilnToLinalgPasses(pm);
+        })))
       return 1;
+    if (emit != Emit::Linalg) {
+      if (mlir::failed(runPasses([](mlir::PassManager &pm) {
+            mlir::kiln::addDispatchOutliningPasses(pm);
+          })))
+        return 1;
+      if (cudaTarget && (emit == Emit::Artifact || emit == Emit::Ptx))
+        outlined = (*module)->clone();
+      if (mlir::failed(runPasses([](mlir::PassManager &pm) {
+            mlir::kiln::addWorkgroupDistributionPasses(pm);
+          })))
+        return 1;
+    }
   }
 
   if (emit == Emit::Artifact) {
@@ -170,7 +226,8 @@ int main(int argc, char **argv) {
     options.modelDir = modelDir;
     options.modelName = llvm::sys::path::filename(
         llvm::StringRef(modelDir).rtrim('/')).str();
-    options.target = *cpuTarget;
+    options.cpuTarget = cpuTarget;
+    options.cudaTarget = cudaTarget;
     options.maxWorkgroups = maxWorkgroups;
     options.verbose = verbose;
     if (maxImageSize < 16 || maxReferences < 0 || maxBatch < 1 ||
@@ -186,11 +243,25 @@ int main(int argc, char **argv) {
     options.extraMetadata.emplace_back("kiln/limits.json",
                                        mlir::kiln::limitsJson(limits));
     return mlir::failed(
-               mlir::kiln::writeCpuArtifact(**module, options, outputFile))
+               mlir::kiln::writeArtifact(**module, outlined.get(), options,
+                                         outputFile))
                ? 1
                : 0;
   }
   std::string error;
+  if (emit == Emit::Ptx) {
+    auto code = mlir::kiln::compileCudaKernels(*outlined, *cudaTarget);
+    if (mlir::failed(code))
+      return 1;
+    auto output = mlir::openOutputFile(outputFile, &error);
+    if (!output) {
+      llvm::errs() << "kiln-compile: " << error << "\n";
+      return 1;
+    }
+    output->os() << code->ptx;
+    output->keep();
+    return 0;
+  }
   if (emit == Emit::CpuSharedObject) {
     auto code = mlir::kiln::compileCpuKernels(**module, *cpuTarget);
     if (mlir::failed(code))

@@ -9,6 +9,7 @@
 #include "compiler/conversion/Passes.h"
 #include "compiler/dispatch/Passes.h"
 #include "compiler/target/cpu/Passes.h"
+#include "compiler/target/cuda/Passes.h"
 #include "compiler/target/host/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/kiln/Passes.h"
@@ -17,6 +18,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -26,11 +28,14 @@ int main(int argc, char **argv) {
   // upstream passes around its own, and lit tests run them one by one.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates gpu.modules to LLVM IR (PTX tests).
+  mlir::registerAllToLLVMIRTranslations(registry);
   mlir::registerAllPasses();
   mlir::kiln::registerKilnPassesAndPipelines();
   mlir::kiln::registerKilnLoweringPasses();
   mlir::kiln::registerKilnDispatchPasses();
   mlir::kiln::registerCpuTargetPasses();
+  mlir::kiln::registerCudaTargetPasses();
   mlir::kiln::registerHostProgramPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));

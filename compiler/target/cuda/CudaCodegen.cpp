@@ -1,0 +1,104 @@
+//===- CudaCodegen.cpp - Kernels to PTX -----------------------------------===//
+
+#include "compiler/target/cuda/CudaCodegen.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+namespace mlir::kiln {
+
+FailureOr<CudaTarget> lookupCudaTarget(llvm::StringRef spec) {
+  llvm::StringRef chip = spec;
+  if (!chip.consume_front("cuda:"))
+    return failure();
+  llvm::StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return failure();
+  bool archSpecific = digits.consume_back("a");
+  unsigned capability;
+  if (digits.getAsInteger(10, capability) || capability < 80 ||
+      capability > 120)
+    return failure();
+  return CudaTarget{("cuda-" + chip).str(), chip.str(),
+                    static_cast<int>(capability), archSpecific};
+}
+
+std::string findCudaToolkit() {
+  SmallVector<std::string> candidates;
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
+    if (std::optional<std::string> value = llvm::sys::Process::GetEnv(variable))
+      candidates.push_back(*value);
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &path : candidates) {
+    SmallString<128> libdevice(path);
+    llvm::sys::path::append(libdevice, "nvvm", "libdevice");
+    if (llvm::sys::fs::is_directory(libdevice))
+      return path;
+  }
+  return "";
+}
+
+/// Dispatch kernels to gpu.func kernels in LLVM's NVVM dialect, then PTX.
+/// materialize-zero-init puts back what dispatch formation folded for the
+/// CPU target (zero and bias starts, fused epilogues) as ops of the same
+/// kernel, which distribute-to-threads orders per output element.
+static std::string kernelPipeline(const CudaTarget &target,
+                                  llvm::StringRef toolkit) {
+  return llvm::formatv(
+             "kiln-cpu-materialize-zero-init,kiln-cuda-distribute-to-threads,"
+             "kiln-cuda-outline-kernels{{block-size={0}},canonicalize,cse,"
+             "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+             "canonicalize,nvvm-attach-target{{chip={1} O=3},"
+             "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"
+             "gpu-module-to-binary{{format=isa toolkit={2}}",
+             kCudaBlockSize, target.chip, toolkit)
+      .str();
+}
+
+FailureOr<CudaExecutableCode> compileCudaKernels(ModuleOp module,
+                                                 const CudaTarget &target) {
+  std::string toolkit = findCudaToolkit();
+  if (toolkit.empty())
+    return module.emitError(
+        "the CUDA target needs the CUDA toolkit's libdevice (math functions) "
+        "and found none in $CUDA_HOME, $CUDA_PATH or /usr/local/cuda");
+  DialectRegistry registry;
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllToLLVMIRTranslations(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(kernelPipeline(target, toolkit), pm,
+                               llvm::errs())) ||
+      failed(pm.run(module)))
+    return failure();
+
+  CudaExecutableCode code;
+  auto binaries = llvm::to_vector(module.getOps<gpu::BinaryOp>());
+  if (binaries.size() != 1 || binaries.front().getObjects().size() != 1)
+    return module.emitError("expected one gpu.binary with one object after "
+                            "gpu-module-to-binary");
+  auto object = cast<gpu::ObjectAttr>(binaries.front().getObjects()[0]);
+  code.ptx = object.getObject().str();
+  // The kernels' names, as gpu-module-to-binary kept no gpu.func: the PTX's
+  // .entry directives, in order.
+  llvm::StringRef rest = code.ptx;
+  constexpr llvm::StringLiteral kEntry = ".entry ";
+  for (size_t at = rest.find(kEntry); at != llvm::StringRef::npos;
+       at = rest.find(kEntry)) {
+    rest = rest.drop_front(at + kEntry.size());
+    code.kernels.push_back(rest.take_until([](char c) {
+      return c == '(' || c == ' ' || c == '\n';
+    }).str());
+  }
+  return code;
+}
+
+} // namespace mlir::kiln

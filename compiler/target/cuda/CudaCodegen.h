@@ -1,0 +1,56 @@
+//===- CudaCodegen.h - Kernels to PTX ---------------------------*- C++ -*-===//
+//
+// The CUDA target: takes the outlined kernels (kiln.dispatch functions on
+// memrefs, before the CPU target's workgroup distribution), gives every op
+// to GPU threads (kiln-cuda-distribute-to-threads), moves the kernels into a
+// gpu.module and lowers it through the gpu and nvvm dialects to PTX with
+// LLVM's NVPTX backend. The runtime's CUDA device loads the PTX with the
+// driver (runtime/hal/kernel_abi.h, "CUDA kernels").
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_TARGET_CUDA_CUDACODEGEN_H
+#define KILN_COMPILER_TARGET_CUDA_CUDACODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::kiln {
+
+/// A GPU architecture the CUDA target generates code for.
+struct CudaTarget {
+  std::string name;        // the executable's target: "cuda-sm_90a"
+  std::string chip;        // LLVM's NVPTX CPU: "sm_90a"
+  int computeCapability;   // 90
+  bool archSpecific;       // "a" targets run on exactly that capability
+};
+
+/// The target for `spec`, "cuda:sm_<major><minor>[a]" (sm_80 and newer);
+/// failure for anything else.
+FailureOr<CudaTarget> lookupCudaTarget(llvm::StringRef spec);
+
+/// The CUDA toolkit folder the target takes libdevice from (math functions):
+/// $CUDA_HOME, else $CUDA_PATH, else /usr/local/cuda; empty when none of
+/// them has nvvm/libdevice.
+std::string findCudaToolkit();
+
+/// Threads per block of every kernel the CUDA target emits.
+constexpr int64_t kCudaBlockSize = 256;
+
+/// The compiled kernels of a module.
+struct CudaExecutableCode {
+  std::string ptx;
+  std::vector<std::string> kernels;  // .entry names, in module order
+};
+
+/// Compiles every kiln.dispatch function of `module` (which it consumes;
+/// other functions are dropped) into one PTX module. Errors are emitted on
+/// the module.
+FailureOr<CudaExecutableCode> compileCudaKernels(ModuleOp module,
+                                                 const CudaTarget &target);
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_TARGET_CUDA_CUDACODEGEN_H

@@ -1,0 +1,69 @@
+//===- Passes.td - The CUDA target -------------------------*- tablegen -*-===//
+
+#ifndef KILN_COMPILER_TARGET_CUDA_PASSES_TD
+#define KILN_COMPILER_TARGET_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DistributeToThreadsPass
+    : Pass<"kiln-cuda-distribute-to-threads", "mlir::ModuleOp"> {
+  let summary = "Each linalg op of a kernel as a grid-stride loop over its "
+                "output elements";
+  let description = [{
+    Rewrites every linalg op on memrefs in a `kiln.dispatch` function into a
+    loop over the elements of its output that GPU threads share: thread
+    `block_id.x * block_dim.x + thread_id.x` takes the output elements
+    `tid, tid + grid_dim.x * block_dim.x, ...` in row-major order, computes
+    the op's parallel loop indices from the element's coordinates, and runs
+    the reduction loops (if any) itself with the output element carried in
+    registers, storing it once. Any grid size covers the whole output, so the
+    runtime chooses the grid.
+
+    The ownership of an output element depends only on its coordinates, so
+    several ops of one kernel that write the same buffer (the fill, the
+    contraction and the epilogue that kiln-cpu-materialize-zero-init makes
+    of a fused contraction) see each other's writes in program order, from
+    the same thread, without a grid barrier. Such ops must write the same
+    memref; the pass fails otherwise.
+
+    ```mlir
+    // Before: one matmul.
+    linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>)
+                  outs(%c : memref<?x32xf32>)
+    // After: c[i, j] per element, k in registers.
+    scf.for %e = %tid to %count step %stride {
+      %i, %j = (%e floordiv 32, %e mod 32)
+      %init = memref.load %c[%i, %j]
+      %sum = scf.for %k = 0 to 64 iter_args(%acc = %init) -> f32 {...}
+      memref.store %sum, %c[%i, %j]
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def OutlineGpuKernelsPass
+    : Pass<"kiln-cuda-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Moves the kiln.dispatch functions into a gpu.module as "
+                "kernels";
+  let description = [{
+    Each `kiln.dispatch` `func.func` becomes a `gpu.func ... kernel` of the
+    same signature in `gpu.module @kiln_cuda_kernels`, named like the CPU
+    target's exported symbol (`kiln_kernel_<name>`), with the block size
+    the runtime launches it with (`known_block_size`); every other function
+    is erased. The runtime passes each memref argument as its descriptor's
+    words, one kernel parameter per word (runtime/hal/kernel_abi.h), which
+    is how convert-gpu-to-nvvm expands memref arguments of kernels.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block the kernels are launched with">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+#endif // KILN_COMPILER_TARGET_CUDA_PASSES_TD

@@ -1,0 +1,27 @@
+// Tests the PTX the CUDA target emits for every dispatch of the tiny FLUX
+// model: one .entry per kernel, named as the CPU target names them, for
+// sm_90a, each memref descriptor word a .u64 parameter, thread indices from
+// the special registers, and the contraction and softmax kernels' math (FMA,
+// exp via ex2); then that ptxas accepts all of it.
+// RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_90a --emit=ptx -o %t.ptx
+// RUN: FileCheck %s < %t.ptx
+// RUN: grep -c "^.visible .entry kiln_kernel_" %t.ptx | FileCheck %s --check-prefix=COUNT
+// RUN: not kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_75 --emit=ptx -o %t.bad 2>&1 | FileCheck %s --check-prefix=OLD
+// RUN: not kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cpu --emit=ptx -o %t.bad 2>&1 | FileCheck %s --check-prefix=NOCUDA
+
+// CHECK: .version
+// CHECK: .target sm_90a
+// CHECK: .address_size 64
+// CHECK: .visible .entry kiln_kernel_
+// CHECK-SAME: (
+// CHECK-NEXT: .param .u64 {{.*}}_param_0,
+// CHECK: mov.u32 %r{{[0-9]+}}, %tid.x;
+// CHECK: mov.u32 %r{{[0-9]+}}, %ctaid.x;
+// CHECK: fma.rn.f32
+// CHECK: ex2.approx
+
+// The tiny model's four components have hundreds of dispatches.
+// COUNT: {{[1-9][0-9][0-9]+}}
+
+// OLD: bad --target 'cuda:sm_75': expected one cuda:sm_<NN>[a] with NN >= 80
+// NOCUDA: --emit=ptx needs a cuda target in --target

@@ -1,0 +1,10 @@
+// Tests that ptxas assembles every kernel the CUDA target emits for the tiny
+// FLUX model, for sm_90a (the H100/H200), and reports no spills to local
+// memory in them.
+// REQUIRES: ptxas
+// RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_90a --emit=ptx -o %t.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s
+// RUN: test -s %t.cubin
+
+// CHECK: Compiling entry function 'kiln_kernel_
+// CHECK-NOT: {{error|[1-9][0-9]* bytes spill stores}}
