@@ -8,6 +8,7 @@
 #include "runtime/executor/executor.h"
 #include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/hal/cpu/thread_pool.h"
+#include "runtime/hal/cuda/cuda_device.h"
 
 namespace kiln {
 
@@ -17,11 +18,68 @@ Model::Model(Model&&) noexcept = default;
 // artifact (the mapping its parameters point into), as in the destructor.
 Model& Model::operator=(Model&& other) noexcept {
   executor_ = std::move(other.executor_);
+  gpu_ = std::move(other.gpu_);
   device_ = std::move(other.device_);
   artifact_ = std::move(other.artifact_);
   return *this;
 }
 Model::~Model() = default;  // members in reverse order: executor first
+
+const char* DeviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kAuto:
+      return "auto";
+    case DeviceKind::kCpu:
+      return "cpu";
+    case DeviceKind::kCuda:
+      return "cuda";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<DeviceKind> ParseDeviceKind(const std::string& name) {
+  for (DeviceKind kind : {DeviceKind::kAuto, DeviceKind::kCpu, DeviceKind::kCuda})
+    if (name == DeviceKindName(kind)) return kind;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--device: expected auto, cpu or cuda, got '", name, "'"));
+}
+
+namespace {
+
+bool HasCudaKernels(const artifact::Artifact& artifact) {
+  for (const artifact::Executable& exe : artifact.executables())
+    if (executor::IsCudaExecutable(exe)) return true;
+  return false;
+}
+
+// The first CUDA GPU, for `kind` kAuto or kCuda: null (no error) when kAuto
+// finds no CUDA kernels or no usable GPU, so that the CPU runs the model.
+absl::StatusOr<std::unique_ptr<hal::cuda::CudaDevice>> OpenGpu(
+    const artifact::Artifact& artifact, DeviceKind kind) {
+  if (kind == DeviceKind::kCpu) return nullptr;
+  if (!HasCudaKernels(artifact)) {
+    if (kind == DeviceKind::kAuto) return nullptr;
+    return absl::FailedPreconditionError(absl::StrCat(
+        artifact.path(),
+        ": --device cuda, but the artifact has no CUDA kernels; compile it "
+        "with kiln-compile --target=cpu,cuda:sm_90a"));
+  }
+  absl::StatusOr<std::unique_ptr<hal::cuda::CudaDriver>> driver =
+      hal::cuda::CudaDriver::Load();
+  absl::StatusOr<std::unique_ptr<hal::cuda::CudaDevice>> gpu =
+      driver.ok() ? hal::cuda::CudaDevice::Create(std::move(driver).value())
+                  : absl::StatusOr<std::unique_ptr<hal::cuda::CudaDevice>>(
+                        driver.status());
+  if (!gpu.ok()) {
+    if (kind == DeviceKind::kAuto) return nullptr;
+    return absl::Status(gpu.status().code(),
+                        absl::StrCat(artifact.path(), ": --device cuda: ",
+                                     gpu.status().message()));
+  }
+  return std::move(gpu).value();
+}
+
+}  // namespace
 
 absl::StatusOr<Model> Model::Open(const std::string& path,
                                   const ModelOptions& options) {
@@ -43,9 +101,11 @@ absl::StatusOr<Model> Model::Open(const std::string& path,
   Model model;
   KILN_ASSIGN_OR_RETURN(model.artifact_, artifact::Artifact::Open(path));
   model.device_ = std::make_unique<hal::cpu::CpuDevice>(num_threads);
+  KILN_ASSIGN_OR_RETURN(model.gpu_, OpenGpu(*model.artifact_, options.device));
   KILN_ASSIGN_OR_RETURN(
       model.executor_,
-      executor::Executor::Create(model.artifact_.get(), model.device_.get()));
+      executor::Executor::Create(model.artifact_.get(), model.device_.get(),
+                                 model.gpu_.get()));
   return model;
 }
 
@@ -67,5 +127,10 @@ std::vector<std::string> Model::EntryNames() const {
 }
 
 int Model::num_threads() const { return device_->thread_pool().num_threads(); }
+
+std::string Model::device_description() const {
+  if (gpu_ == nullptr) return "cpu";
+  return absl::StrCat("cuda: ", gpu_->label());
+}
 
 }  // namespace kiln

@@ -49,6 +49,9 @@ struct RunStats;
 namespace hal::cpu {
 class CpuDevice;
 }  // namespace hal::cpu
+namespace hal::cuda {
+class CudaDevice;
+}  // namespace hal::cuda
 
 using io::DType;
 // A caller's input: dtype, shape, and a pointer to its bytes (not copied
@@ -59,11 +62,29 @@ using executor::OwnedTensor;
 // Per-call timing: the arena, and each dispatch's workgroups and seconds.
 using executor::RunStats;
 
+// Where a model's kernels run.
+enum class DeviceKind {
+  // The GPU when the artifact has CUDA kernels and a CUDA GPU with a driver
+  // is present, else the CPU.
+  kAuto,
+  kCpu,
+  // The first CUDA GPU; an error when the artifact has no CUDA kernels or
+  // there is no usable GPU (no driver, no device, another architecture).
+  kCuda,
+};
+
+// "auto", "cpu", "cuda".
+const char* DeviceKindName(DeviceKind kind);
+// The kind named "auto", "cpu" or "cuda" (a --device flag's value);
+// InvalidArgument for anything else.
+absl::StatusOr<DeviceKind> ParseDeviceKind(const std::string& name);
+
 struct ModelOptions {
   // Threads that run the kernels (the caller's and num_threads - 1
   // workers). 0: the KILN_NUM_THREADS environment variable, else one per
   // CPU. At most 4096.
   int num_threads = 0;
+  DeviceKind device = DeviceKind::kAuto;
 };
 
 class Model {
@@ -100,6 +121,10 @@ class Model {
   // The entry functions' names, in the artifact's order.
   std::vector<std::string> EntryNames() const;
   int num_threads() const;
+  // Where the kernels run: "cpu", or "cuda: GPU 0 (NVIDIA H200, compute
+  // capability 9.0)".
+  std::string device_description() const;
+  bool on_gpu() const { return gpu_ != nullptr; }
 
   // The loaded artifact (runtime/artifact/artifact.h): dims, entries and
   // their specs, parameters, metadata blobs (configs, tokenizer files).
@@ -111,6 +136,7 @@ class Model {
 
   std::unique_ptr<artifact::Artifact> artifact_;
   std::unique_ptr<hal::cpu::CpuDevice> device_;
+  std::unique_ptr<hal::cuda::CudaDevice> gpu_;  // null: runs on the CPU
   std::unique_ptr<executor::Executor> executor_;
 };
 

@@ -95,22 +95,6 @@ void MarkDims(const EntryFunction& entry, std::vector<bool>* used) {
   }
 }
 
-// A binding of one dispatch, its expressions evaluated and checked.
-struct PreparedBinding {
-  BufferKind kind;
-  uint32_t index;
-  int64_t byte_offset;  // a multiple of the element size
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides;  // empty: contiguous row-major
-  int64_t element_size;
-};
-
-struct PreparedDispatch {
-  hal::CpuKernelFn kernel;
-  int64_t workgroups;
-  std::vector<PreparedBinding> bindings;
-};
-
 }  // namespace
 
 bool IsCpuExecutable(const artifact::Executable& executable) {
@@ -120,12 +104,13 @@ bool IsCpuExecutable(const artifact::Executable& executable) {
 }
 
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(
-    const artifact::Artifact* artifact, hal::cpu::CpuDevice* device) {
+    const artifact::Artifact* artifact, hal::cpu::CpuDevice* device,
+    hal::cuda::CudaDevice* gpu) {
   if (artifact == nullptr || device == nullptr) {
     return absl::InvalidArgumentError(
         "executor: expected an artifact and a device, got null");
   }
-  std::unique_ptr<Executor> executor(new Executor(artifact, device));
+  std::unique_ptr<Executor> executor(new Executor(artifact, device, gpu));
   KILN_RETURN_IF_ERROR(executor->Load());
   return executor;
 }
@@ -136,10 +121,13 @@ absl::Status Executor::Load() {
   const std::string& path = artifact_->path();
   const std::vector<artifact::Executable>& executables =
       artifact_->executables();
+  if (gpu_ != nullptr) {
+    KILN_ASSIGN_OR_RETURN(cuda_, CudaRunner::Create(artifact_, gpu_));
+  }
   for (size_t i = 0; i < executables.size(); ++i) {
     const artifact::Executable& executable = executables[i];
     LoadedExecutable loaded;
-    if (IsCpuExecutable(executable)) {
+    if (IsCpuExecutable(executable) && cuda_ == nullptr) {
       const std::string label =
           absl::StrCat(path, ": executable ", i, " (", executable.target, ")");
       absl::Status features =
@@ -167,6 +155,15 @@ absl::Status Executor::Load() {
     const std::string where = absl::StrCat(path, ": entry '", entry.name, "'");
     for (size_t k = 0; k < entry.dispatches.size() && plan.runnable.ok(); ++k) {
       const Dispatch& dispatch = entry.dispatches[k];
+      if (cuda_ != nullptr) {
+        absl::StatusOr<CudaKernelRef> kernel = cuda_->Resolve(dispatch, k, where);
+        if (!kernel.ok()) {
+          plan.runnable = kernel.status();
+          break;
+        }
+        plan.cuda_kernels.push_back(*kernel);
+        continue;
+      }
       const artifact::Executable& executable = executables[dispatch.executable];
       const LoadedExecutable& loaded = executables_[dispatch.executable];
       if (!loaded.code.has_value()) {
@@ -494,7 +491,7 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
     auto at = [&] {
       return absl::StrCat("dispatch ", k, " (kernel '", dispatch.kernel, "')");
     };
-    PreparedDispatch out{plan->kernels[k], 1, {}};
+    PreparedDispatch out{1, {}};
     static const char* const kAxes[] = {"x", "y", "z"};
     for (int axis = 0; axis < 3; ++axis) {
       KILN_ASSIGN_OR_RETURN(
@@ -527,7 +524,8 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
                               return at_binding() + ": size";
                             }));
       PreparedBinding view{binding.kind, binding.index, 0, {}, {},
-                           static_cast<int64_t>(io::DTypeSize(binding.dtype))};
+                           static_cast<int64_t>(io::DTypeSize(binding.dtype)),
+                           binding.access != Access::kRead};
       int64_t view_bytes = static_cast<int64_t>(io::DTypeSize(binding.dtype));
       const int64_t element_size = view_bytes;
       for (size_t d = 0; d < binding.shape.size(); ++d) {
@@ -592,6 +590,18 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
       out.bindings.push_back(std::move(view));
     }
     prepared.push_back(std::move(out));
+  }
+
+  if (cuda_ != nullptr) {
+    PreparedCall call{&entry,
+                      where,
+                      std::move(dim_values),
+                      std::move(buffer_bytes),
+                      arena_bytes,
+                      std::move(planned_offsets),
+                      std::move(output_shapes),
+                      std::move(prepared)};
+    return cuda_->Run(call, plan->cuda_kernels, inputs, start, stats);
   }
 
   // Step 4: memory.
@@ -693,7 +703,7 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
         words.push_back(descriptors.back().words());
       }
       absl::Status run =
-          device_->Dispatch(dispatch.kernel, words, dispatch.workgroups);
+          device_->Dispatch(plan->kernels[k], words, dispatch.workgroups);
       if (!run.ok()) {
         return absl::Status(
             run.code(),
@@ -724,10 +734,12 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
 void Executor::ReleaseArena() {
   std::lock_guard<std::mutex> lock(run_mutex_);
   arena_ = hal::cpu::AlignedBuffer();
+  if (cuda_ != nullptr) cuda_->ReleaseArena();
 }
 
 uint64_t Executor::arena_capacity() const {
   std::lock_guard<std::mutex> lock(run_mutex_);
+  if (cuda_ != nullptr) return cuda_->arena_capacity();
   return arena_.data() == nullptr ? 0 : arena_.size();
 }
 

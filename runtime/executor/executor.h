@@ -54,31 +54,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/artifact/artifact.h"
+#include "runtime/executor/cuda_runner.h"
+#include "runtime/executor/run_stats.h"
 #include "runtime/executor/tensor.h"
 #include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/hal/cpu/cpu_executable.h"
 #include "runtime/hal/kernel_abi.h"
 
 namespace kiln::executor {
-
-// One dispatch of a call, as it ran.
-struct DispatchStats {
-  size_t index = 0;        // in the entry's dispatches
-  std::string kernel;      // the kernel's name
-  int64_t workgroups = 0;  // x * y * z; 0: skipped
-  double seconds = 0;      // wall time of the dispatch
-};
-
-// What a call did, for `kiln run --timing` and benchmarks.
-struct RunStats {
-  std::string entry;
-  std::vector<int64_t> dims;    // the value of each of the artifact's dims
-  uint64_t arena_bytes = 0;     // what the memory plan asked for
-  bool arena_reused = false;    // the previous call's arena served
-  double prepare_seconds = 0;   // checks, evaluation, allocation
-  double dispatch_seconds = 0;  // every dispatch, descriptors included
-  std::vector<DispatchStats> dispatches;  // one per dispatch, in order
-};
 
 // The CPU executables an artifact holds: target "cpu-x86_64" or
 // "cpu-x86_64-<variant>", format "elf-shared-object".
@@ -93,8 +76,14 @@ class Executor {
   // `device` must outlive the Executor. Errors name the artifact and the
   // executable: "model.kiln: executable 0 (cpu-x86_64-avx512): this CPU
   // (...) lacks avx512f required by the compiled code; ...".
+  //
+  // With `gpu`, the executor runs every entry on that CUDA GPU instead
+  // (cuda_runner.h): it loads the CUDA executables rather than the CPU ones,
+  // uploads the weights, and each dispatch runs its CUDA kernel (its own or
+  // its variant). `device` still allocates nothing then but must be given.
   static absl::StatusOr<std::unique_ptr<Executor>> Create(
-      const artifact::Artifact* artifact, hal::cpu::CpuDevice* device);
+      const artifact::Artifact* artifact, hal::cpu::CpuDevice* device,
+      hal::cuda::CudaDevice* gpu = nullptr);
 
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -141,7 +130,8 @@ class Executor {
   // What Create works out once per entry.
   struct EntryPlan {
     const artifact::EntryFunction* entry = nullptr;
-    std::vector<hal::CpuKernelFn> kernels;  // one per dispatch
+    std::vector<hal::CpuKernelFn> kernels;  // one per dispatch (CPU)
+    std::vector<CudaKernelRef> cuda_kernels;  // one per dispatch (GPU)
     absl::Status runnable;  // why the entry cannot run, if it cannot
   };
   struct LoadedExecutable {
@@ -149,8 +139,9 @@ class Executor {
     std::vector<hal::CpuKernelFn> kernels;        // as the artifact lists
   };
 
-  Executor(const artifact::Artifact* artifact, hal::cpu::CpuDevice* device)
-      : artifact_(artifact), device_(device) {}
+  Executor(const artifact::Artifact* artifact, hal::cpu::CpuDevice* device,
+           hal::cuda::CudaDevice* gpu)
+      : artifact_(artifact), device_(device), gpu_(gpu) {}
   absl::Status Load();
   absl::StatusOr<const EntryPlan*> FindPlan(const std::string& entry) const;
   absl::StatusOr<std::vector<int64_t>> BindDims(
@@ -159,6 +150,8 @@ class Executor {
 
   const artifact::Artifact* artifact_;
   hal::cpu::CpuDevice* device_;
+  hal::cuda::CudaDevice* gpu_;
+  std::unique_ptr<CudaRunner> cuda_;  // when running on gpu_
   std::vector<LoadedExecutable> executables_;
   std::vector<EntryPlan> plans_;  // as artifact_->entries()
 

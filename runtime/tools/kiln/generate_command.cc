@@ -63,6 +63,9 @@ Options:
   --save-latents FILE        also write the final packed latents
                              ('latents', [N, tokens, 4C] float32)
   --threads N                kernel threads (default: one per CPU)
+  --device D                 where the kernels run: cuda, cpu or auto (the
+                             default: cuda when the model has CUDA kernels
+                             and a GPU with its driver is present)
   -q, --quiet                no progress bar or timing summary
   -h, --help                 print this help
 
@@ -179,7 +182,8 @@ int GenerateCommand(const std::vector<std::string>& raw) {
       raw,
       {"prompt", "output", "num-images", "width", "height", "steps",
        "guidance", "seed", "shift", "negative-prompt", "true-cfg",
-       "max-sequence-length", "init-noise", "save-latents", "threads"},
+       "max-sequence-length", "init-noise", "save-latents", "threads",
+       "device"},
       {"quiet"}, {"image"},
       {{"-p", "prompt"}, {"-o", "output"}, {"-q", "quiet"}});
   if (!parsed.ok()) return UsageError("generate", OneLine(parsed.status()));
@@ -252,8 +256,14 @@ int GenerateCommand(const std::vector<std::string>& raw) {
     request.init_noise = std::move(*noise);
   }
 
-  absl::StatusOr<Model> model =
-      Model::Open(args.positional[0], {/*num_threads=*/threads});
+  ModelOptions model_options;
+  model_options.num_threads = threads;
+  if (auto it = args.values.find("device"); it != args.values.end()) {
+    absl::StatusOr<DeviceKind> device = ParseDeviceKind(it->second);
+    if (!device.ok()) return UsageError("generate", OneLine(device.status()));
+    model_options.device = *device;
+  }
+  absl::StatusOr<Model> model = Model::Open(args.positional[0], model_options);
   if (!model.ok()) return Failed("generate", model.status());
   absl::StatusOr<generate::Generator> generator =
       generate::Generator::Create(&*model);

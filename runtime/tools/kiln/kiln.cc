@@ -91,9 +91,9 @@ outside their range (or an expression that cannot be evaluated for them),
 constexpr char kRunHelp[] =
     R"(Usage: kiln run MODEL.kiln ENTRY --inputs IN.safetensors
                 --outputs OUT.safetensors [--threads N] [--timing]
-                [--repeat N]
+                [--repeat N] [--device auto|cpu|cuda]
 
-Runs entry function ENTRY of MODEL.kiln on the CPU. Each dynamic dimension
+Runs entry function ENTRY of MODEL.kiln on the CPU or a CUDA GPU. Each dynamic dimension
 takes its value from the inputs' shapes (the same in every input that has
 it, within its compiled range).
 
@@ -107,7 +107,12 @@ Options:
                    existing file is left as it was
   --threads N      threads to run the kernels on, 1 to 4096 (default:
                    $KILN_NUM_THREADS, else one per CPU)
-  --timing         print each dispatch's time to stderr
+  --device D       where the kernels run: cuda (the first GPU; the model
+                   must be compiled with a cuda target), cpu, or auto (the
+                   default: cuda when the model has CUDA kernels and a GPU
+                   and its driver are present, else cpu)
+  --timing         print each dispatch's time to stderr (on a GPU each
+                   dispatch is then waited for, so the run is slower)
   --repeat N       run the entry N times, 1 to 1000 (default 1), for
                    benchmarking: the outputs are the last run's, and
                    --timing prints each dispatch's fastest and median time
@@ -246,13 +251,36 @@ std::string Evaluated(const Expression& expr, const ExpressionEvaluator& eval,
   return absl::StrCat(text, " = ", *value);
 }
 
+// "cpu-x86_64-avx2 (executable 0, 12 dispatches), cuda-sm_90a (executable
+// 1, 12 dispatches)": which executables hold the entry's kernels, by target,
+// counting its own kernels and variants alike.
+std::string EntryTargets(const Artifact& artifact, const EntryFunction& entry) {
+  std::map<uint32_t, int> dispatches;
+  for (const Dispatch& d : entry.dispatches) {
+    ++dispatches[d.executable];
+    for (const artifact::KernelVariant& v : d.variants) ++dispatches[v.executable];
+  }
+  std::vector<std::string> parts;
+  for (const auto& [index, count] : dispatches) {
+    parts.push_back(absl::StrCat(artifact.executables()[index].target,
+                                 " (executable ", index, ", ", count, " of ",
+                                 entry.dispatches.size(), " dispatches)"));
+  }
+  return parts.empty() ? "none (no dispatches)" : absl::StrJoin(parts, ", ");
+}
+
 void PrintDispatches(const Artifact& artifact, const EntryFunction& entry,
                      const ExpressionEvaluator& eval, int* errors) {
   const std::vector<std::string> names = artifact.DimNames();
   for (size_t k = 0; k < entry.dispatches.size(); ++k) {
     const Dispatch& d = entry.dispatches[k];
+    std::vector<std::string> variants;
+    for (const artifact::KernelVariant& v : d.variants)
+      variants.push_back(absl::StrCat("; variant ", v.kernel, " in executable ",
+                                      v.executable));
     std::cout << "      " << k << "  " << d.kernel << " (executable "
-              << d.executable << "), workgroups "
+              << d.executable << absl::StrJoin(variants, "")
+              << "), workgroups "
               << Evaluated(d.workgroup_count[0], eval, names, errors) << " x "
               << Evaluated(d.workgroup_count[1], eval, names, errors) << " x "
               << Evaluated(d.workgroup_count[2], eval, names, errors) << "\n";
@@ -365,6 +393,7 @@ int Inspect(const std::vector<std::string>& args) {
     if (order.size() > kShown)
       kernels.push_back(absl::StrCat("... ", order.size() - kShown,
                                      " more (--dispatches lists them)"));
+    std::cout << "    targets     " << EntryTargets(a, entry) << "\n";
     std::cout << "    dispatches  " << entry.dispatches.size() << ", "
               << order.size() << " kernel" << (order.size() == 1 ? "" : "s")
               << (kernels.empty() ? "" : ": ") << absl::StrJoin(kernels, ", ")
@@ -432,7 +461,10 @@ int Inspect(const std::vector<std::string>& args) {
   for (size_t i = 0; i < a.executables().size(); ++i) {
     const artifact::Executable& e = a.executables()[i];
     std::string runs;
-    if (!executor::IsCpuExecutable(e)) {
+    if (executor::IsCudaExecutable(e)) {
+      runs = absl::StrCat("for CUDA GPUs (kiln run/generate --device cuda), ",
+                          e.threads_per_block, " threads per block");
+    } else if (!executor::IsCpuExecutable(e)) {
       runs = "not for the CPU device";
     } else if (absl::Status s = hal::cpu::CheckCpuFeatures(e.cpu_features);
                s.ok()) {
@@ -469,7 +501,8 @@ constexpr char kOutputPrefix[] = "out.";
 
 int RunCommand(const std::vector<std::string>& args) {
   absl::StatusOr<Arguments> parsed =
-      Parse(args, {"inputs", "outputs", "threads", "repeat"}, {"timing"});
+      Parse(args, {"inputs", "outputs", "threads", "repeat", "device"},
+            {"timing"});
   if (!parsed.ok()) return UsageError("run", OneLine(parsed.status()));
   if (parsed->help) {
     std::cout << kRunHelp;
@@ -491,6 +524,11 @@ int RunCommand(const std::vector<std::string>& args) {
                                             hal::cpu::ThreadPool::kMaxThreads,
                                             ", got '", it->second, "'"));
     }
+  }
+  if (auto it = parsed->values.find("device"); it != parsed->values.end()) {
+    absl::StatusOr<DeviceKind> device = ParseDeviceKind(it->second);
+    if (!device.ok()) return UsageError("run", OneLine(device.status()));
+    options.device = *device;
   }
   int repeat = 1;
   if (auto it = parsed->values.find("repeat"); it != parsed->values.end()) {
@@ -586,11 +624,11 @@ int RunCommand(const std::vector<std::string>& args) {
                                    median);
     }
     std::cerr << absl::StrFormat(
-        "prepare %.3f ms, dispatches %.3f ms, arena %d bytes (%s), %d "
-        "threads\n",
+        "prepare %.3f ms, dispatches %.3f ms, arena %d bytes (%s), %s\n",
         stats.prepare_seconds * 1e3, stats.dispatch_seconds * 1e3,
         stats.arena_bytes, stats.arena_reused ? "reused" : "allocated",
-        model->num_threads());
+        model->on_gpu() ? model->device_description()
+                        : absl::StrCat(model->num_threads(), " threads"));
     if (repeat > 1) {
       std::vector<std::string> totals;
       for (double s : run_seconds) {

@@ -306,13 +306,14 @@ TEST_F(KilnCliTest, InspectDescribesTheModel) {
            model_ + "\n",
            "  model     tiny-executor-test\n",
            "  producer  kiln-test 0.1\n",
-           "  format    1.2\n",
+           "  format    1.3\n",
            "dims (2)\n  batch   1..4     = 4\n  tokens  1..1024  = 1024\n",
            "  forward\n    inputs\n      x       F32 [batch 1..4, tokens "
            "1..1024]\n"
            "      y       F32 [batch 1..4, tokens 1..1024, 1]\n"
            "    outputs\n      z       F32 [batch 1..4, tokens 1..1024]\n"
            "      owners  I64 [batch 1..4, tokens 1..1024]\n",
+           "    targets     cpu-x86_64 (executable 0, 4 of 4 dispatches)\n"
            "    dispatches  4, 3 kernels: add x2, scale_rows x1, "
            "fill_workgroup_id x1\n",
            "    arena       32768 bytes (32.0 KiB) for batch=4, tokens=1024, 2 "
