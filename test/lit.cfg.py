@@ -16,7 +16,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["kiln-opt", "kiln-compile", "kiln"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["kiln-opt", "kiln-compile", "kiln", "kiln-artifact-check"], tool_dirs)
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
 
 # ptxas from the CUDA toolkit checks the PTX the CUDA target emits

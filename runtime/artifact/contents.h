@@ -46,7 +46,7 @@ struct MetadataBlob {
 
 // Compiled code for one target.
 struct Executable {
-  std::string target;                     // "cpu-x86_64", "cuda-sm90a"
+  std::string target;                     // "cpu-x86_64-avx2", "cuda-sm_90a"
   std::string format;                     // "elf-shared-object", "ptx"
   std::vector<std::string> cpu_features;  // "avx512f", ...
   std::vector<std::string> kernels;       // the symbols dispatches name

@@ -4,7 +4,9 @@
 // `out.<name>` tensor, max relative error <= --rtol (default 1e-4). The
 // entry is the one whose inputs are exactly the case's `in.*` tensors and
 // whose outputs the case all has.
-// Prints a line per output; exit status 0 when every case passed.
+// --device=cpu|cuda|auto picks where the artifact runs (default auto, as
+// kiln run). Prints the device, a line per output; exit status 0 when every
+// case passed.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -87,27 +89,37 @@ bool CheckCase(kiln::Model& model, const std::string& path, double rtol) {
 
 int main(int argc, char** argv) {
   double rtol = 1e-4;
+  kiln::ModelOptions options;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--rtol=", 0) == 0) {
       rtol = std::atof(arg.c_str() + 7);
+    } else if (arg.rfind("--device=", 0) == 0) {
+      auto device = kiln::ParseDeviceKind(arg.substr(9));
+      if (!device.ok()) {
+        std::fprintf(stderr, "kiln-artifact-check: %s\n",
+                     std::string(device.status().message()).c_str());
+        return 2;
+      }
+      options.device = *device;
     } else {
       args.push_back(arg);
     }
   }
   if (args.size() < 2) {
     std::fprintf(stderr,
-                 "usage: kiln-artifact-check [--rtol=X] MODEL.kiln "
+                 "usage: kiln-artifact-check [--rtol=X] [--device=D] MODEL.kiln "
                  "CASE.safetensors...\n");
     return 2;
   }
-  auto model = kiln::Model::Open(args[0]);
+  auto model = kiln::Model::Open(args[0], options);
   if (!model.ok()) {
     std::fprintf(stderr, "kiln-artifact-check: %s\n",
                  std::string(model.status().message()).c_str());
     return 1;
   }
+  std::printf("device: %s\n", model->device_description().c_str());
   int passed = 0, failed = 0;
   for (size_t i = 1; i < args.size(); ++i)
     (CheckCase(*model, args[i], rtol) ? passed : failed)++;

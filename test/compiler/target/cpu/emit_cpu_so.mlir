@@ -16,4 +16,4 @@
 // UNDEF-NOT: {{ U (_mlir|kiln|mlir)}}
 
 // NOOUT: --emit=cpu-so writes a binary file: give -o FILE
-// TARGET: unknown --target 'cpu-arm' (expected one of cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512)
+// TARGET: bad --target 'cpu-arm' (expected one of cpu, cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512, at most once, and/or one cuda:sm_<NN>[a])
