@@ -51,6 +51,47 @@ else
   echo "==> Debian packages: all present"
 fi
 
+# The CUDA target's tools: ptxas (lit checks the emitted PTX with it) and
+# libdevice (the math functions kiln-compile links into GPU kernels). Taken
+# from $CUDA_HOME or /usr/local/cuda; where neither has them, from NVIDIA's
+# nvcc wheel on PyPI, unpacked into build/cuda-toolkit (lit and kiln-compile
+# look there too). Where that fails, the PTX tests are skipped and lit says
+# why; everything else works without them.
+cuda_root=""
+for root in "${CUDA_HOME:-}" /usr/local/cuda build/cuda-toolkit; do
+  if [ -n "$root" ] && [ -x "$root/bin/ptxas" ] && [ -d "$root/nvvm/libdevice" ]; then
+    cuda_root=$root
+    break
+  fi
+done
+if [ -z "$cuda_root" ]; then
+  echo "==> CUDA toolkit: none found; fetching ptxas and libdevice (nvidia-cuda-nvcc-cu12 wheel)"
+  wheel_dir=$(mktemp -d)
+  if python3 -m pip download --no-deps -q -d "$wheel_dir" 'nvidia-cuda-nvcc-cu12>=12.4' &&
+     mkdir -p build/cuda-toolkit &&
+     python3 - "$wheel_dir" build/cuda-toolkit <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
+out = pathlib.Path(sys.argv[2])
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        prefix = "nvidia/cuda_nvcc/"
+        rel = name[len(prefix):] if name.startswith(prefix) else ""
+        if rel == "bin/ptxas" or rel.startswith("nvvm/libdevice/"):
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+            target.chmod(0o755)
+PY
+  then
+    cuda_root=build/cuda-toolkit
+  else
+    echo "setup.sh: could not fetch the CUDA tools; the PTX tests will be skipped" >&2
+  fi
+  rm -rf "$wheel_dir"
+fi
+[ -n "$cuda_root" ] && echo "==> CUDA toolkit: $cuda_root ($("$cuda_root/bin/ptxas" --version | tail -1))"
+
 echo "==> Configuring (build/)"
 if [ ! -f build/build.ninja ]; then
   mkdir -p build

@@ -20,24 +20,25 @@ llvm_config.add_tool_substitutions(
     ["kiln-opt", "kiln-compile", "kiln", "kiln-artifact-check"], tool_dirs)
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
 
-# ptxas from the CUDA toolkit checks the PTX the CUDA target emits
-# (tests with `REQUIRES: ptxas`). setup.sh finds or installs the toolkit;
-# where it could not, those tests are skipped and this says why.
-def find_ptxas():
+# The CUDA toolkit's ptxas checks the PTX the CUDA target emits, and its
+# libdevice is linked into GPU kernels by kiln-compile (tests with
+# `REQUIRES: cuda-toolkit`). setup.sh finds or installs the toolkit; where it
+# could not, those tests are skipped and this says why.
+def find_cuda_toolkit():
     roots = [os.environ.get(v) for v in ("CUDA_HOME", "CUDA_PATH")]
     roots += ["/usr/local/cuda", os.path.join(config.kiln_obj_root, "cuda-toolkit")]
     for root in filter(None, roots):
-        candidate = os.path.join(root, "bin", "ptxas")
-        if os.access(candidate, os.X_OK):
-            return candidate
-    import shutil
-    return shutil.which("ptxas")
+        if os.access(os.path.join(root, "bin", "ptxas"), os.X_OK) and \
+                os.path.isdir(os.path.join(root, "nvvm", "libdevice")):
+            return root
+    return None
 
-ptxas = find_ptxas()
-if ptxas:
-    config.available_features.add("ptxas")
-    config.substitutions.append(("%ptxas", ptxas))
+cuda_toolkit = find_cuda_toolkit()
+if cuda_toolkit:
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_toolkit, "bin", "ptxas")))
+    config.environment["CUDA_HOME"] = cuda_toolkit
 else:
-    lit_config.note("ptxas not found (CUDA_HOME, /usr/local/cuda, "
-                    "build/cuda-toolkit, PATH): the PTX assembly checks "
-                    "(REQUIRES: ptxas) are skipped")
+    lit_config.note("no CUDA toolkit with ptxas and nvvm/libdevice in CUDA_HOME, "
+                    "CUDA_PATH, /usr/local/cuda or build/cuda-toolkit: the CUDA "
+                    "target's tests (REQUIRES: cuda-toolkit) are skipped")

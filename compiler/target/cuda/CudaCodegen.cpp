@@ -36,6 +36,15 @@ std::string findCudaToolkit() {
     if (std::optional<std::string> value = llvm::sys::Process::GetEnv(variable))
       candidates.push_back(*value);
   candidates.push_back("/usr/local/cuda");
+  // setup.sh's copy of the tools where no toolkit is installed:
+  // build/cuda-toolkit beside build/bin/kiln-compile.
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  if (!self.empty()) {
+    SmallString<128> local(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(self)));
+    llvm::sys::path::append(local, "cuda-toolkit");
+    candidates.push_back(std::string(local));
+  }
   for (const std::string &path : candidates) {
     SmallString<128> libdevice(path);
     llvm::sys::path::append(libdevice, "nvvm", "libdevice");
@@ -68,7 +77,8 @@ FailureOr<CudaExecutableCode> compileCudaKernels(ModuleOp module,
   if (toolkit.empty())
     return module.emitError(
         "the CUDA target needs the CUDA toolkit's libdevice (math functions) "
-        "and found none in $CUDA_HOME, $CUDA_PATH or /usr/local/cuda");
+        "and found none in $CUDA_HOME, $CUDA_PATH, /usr/local/cuda or "
+        "build/cuda-toolkit (setup.sh installs it there)");
   DialectRegistry registry;
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registerAllToLLVMIRTranslations(registry);

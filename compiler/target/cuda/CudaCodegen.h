@@ -32,8 +32,9 @@ struct CudaTarget {
 FailureOr<CudaTarget> lookupCudaTarget(llvm::StringRef spec);
 
 /// The CUDA toolkit folder the target takes libdevice from (math functions):
-/// $CUDA_HOME, else $CUDA_PATH, else /usr/local/cuda; empty when none of
-/// them has nvvm/libdevice.
+/// $CUDA_HOME, else $CUDA_PATH, else /usr/local/cuda, else the
+/// cuda-toolkit folder beside the compiler's bin/ (where setup.sh unpacks
+/// NVIDIA's wheel); empty when none of them has nvvm/libdevice.
 std::string findCudaToolkit();
 
 /// Threads per block of every kernel the CUDA target emits.

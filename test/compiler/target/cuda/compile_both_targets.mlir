@@ -3,6 +3,7 @@
 // as its variant; that kiln inspect shows each entry's executables per
 // target; that its CPU path still matches the golden cases; and that
 // --device cuda without a driver, or on a CPU-only artifact, fails clearly.
+// REQUIRES: cuda-toolkit
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=text_encoder --target=cpu,cuda:sm_90a -o %t/clip.kiln
 // RUN: kiln inspect %t/clip.kiln | FileCheck %s

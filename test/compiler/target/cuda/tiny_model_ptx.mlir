@@ -3,6 +3,7 @@
 // sm_90a, each memref descriptor word a .u64 parameter, thread indices from
 // the special registers, and the contraction and softmax kernels' math (FMA,
 // exp via ex2); then that ptxas accepts all of it.
+// REQUIRES: cuda-toolkit
 // RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_90a --emit=ptx -o %t.ptx
 // RUN: FileCheck %s < %t.ptx
 // RUN: grep -c "^.visible .entry kiln_kernel_" %t.ptx | FileCheck %s --check-prefix=COUNT

@@ -1,7 +1,7 @@
 // Tests that ptxas assembles every kernel the CUDA target emits for the tiny
 // FLUX model, for sm_90a (the H100/H200), and reports no spills to local
 // memory in them.
-// REQUIRES: ptxas
+// REQUIRES: cuda-toolkit
 // RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_90a --emit=ptx -o %t.ptx
 // RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s
 // RUN: test -s %t.cubin
