@@ -246,7 +246,7 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> CudaRunner::Run(
                                 {static_cast<unsigned>(threads), 1, 1}, 0,
                                 params.data())));
     }
-    if (stats != nullptr) {
+    if (stats != nullptr && stats->time_each_dispatch) {
       KILN_RETURN_IF_ERROR(Prefixed(at(), device_->Synchronize()));
       dispatch_stats.push_back({k, entry.dispatches[k].kernel, blocks,
                                 Seconds(begin, Clock::now())});
@@ -271,6 +271,10 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> CudaRunner::Run(
   KILN_RETURN_IF_ERROR(Prefixed(where, device_->Synchronize()));
 
   if (stats != nullptr) {
+    // Reset what the caller set; only the fields below are results.
+    const bool timed = stats->time_each_dispatch;
+    *stats = RunStats();
+    stats->time_each_dispatch = timed;
     const Clock::time_point end = Clock::now();
     stats->entry = entry.name;
     stats->dims = call.dim_values;

@@ -22,6 +22,11 @@ struct DispatchStats {
 
 // What a call did, for `kiln run --timing` and benchmarks.
 struct RunStats {
+  // Set by the caller: time each dispatch. On a GPU that means waiting for
+  // each kernel before launching the next; without it, dispatches get no
+  // seconds there (the whole call's dispatch_seconds is still measured).
+  bool time_each_dispatch = true;
+
   std::string entry;
   std::vector<int64_t> dims;    // the value of each of the artifact's dims
   uint64_t arena_bytes = 0;     // what the memory plan asked for

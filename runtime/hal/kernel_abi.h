@@ -61,6 +61,28 @@
 //   them (cpu::CheckCpuFeatures) before it loads the code.
 // - Buffers the runtime allocates (arenas) are 64-byte aligned; a view at an
 //   offset is aligned only as far as its offset makes it.
+//
+// CUDA kernels
+// ------------
+// The CUDA target compiles every dispatch into a `.visible .entry` of one
+// PTX module (executable format "ptx", target "cuda-sm_<NN>[a]"), named like
+// the CPU symbol (kiln_kernel_<dispatch>):
+//
+// - Parameters: each binding's memref descriptor, in binding order, one
+//   `.param .u64` per descriptor word (the words above: allocated pointer,
+//   aligned pointer, offset, sizes, strides), so a dispatch with bindings of
+//   ranks r_i takes sum(3 + 2 * r_i) parameters. Pointers are device
+//   addresses; the runtime builds the descriptors exactly as for the CPU.
+// - Launch: blocks of the executable's threads_per_block threads (x only),
+//   on any grid: each kernel walks its output elements with a grid-stride
+//   loop (thread block_id.x * block_dim.x + thread_id.x takes every
+//   grid_dim.x * block_dim.x-th element), so the runtime picks the grid
+//   (CudaRunner: one thread per element of the largest buffer written, at
+//   most 64 blocks per multiprocessor). No dynamic shared memory.
+// - Order: the dispatches of an entry run in order on one stream; a kernel
+//   sees every write of the ones before it.
+// - Like CPU kernels, CUDA kernels cannot fail, keep no state and call
+//   nothing but the math functions linked into the PTX (libdevice).
 #ifndef KILN_RUNTIME_HAL_KERNEL_ABI_H_
 #define KILN_RUNTIME_HAL_KERNEL_ABI_H_
 

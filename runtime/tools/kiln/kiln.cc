@@ -114,9 +114,9 @@ Options:
   --timing         print each dispatch's time to stderr (on a GPU each
                    dispatch is then waited for, so the run is slower)
   --repeat N       run the entry N times, 1 to 1000 (default 1), for
-                   benchmarking: the outputs are the last run's, and
-                   --timing prints each dispatch's fastest and median time
-                   and every run's total
+                   benchmarking: the outputs are the last run's; prints
+                   every run's total and their median to stderr, and with
+                   --timing each dispatch's fastest and median time
   -h, --help       print this help
 
 Exit status: 0 on success, 1 when the run failed (one line on stderr says
@@ -567,8 +567,9 @@ int RunCommand(const std::vector<std::string>& args) {
     }
   }
 
-  RunStats stats;
   const bool timing = parsed->flags.count("timing") > 0;
+  RunStats stats;
+  stats.time_each_dispatch = timing;
   absl::StatusOr<std::map<std::string, OwnedTensor>> outputs =
       model->Run(entry_name, inputs, &stats);
   if (!outputs.ok()) return Failed("run", outputs.status());
@@ -582,6 +583,7 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   for (int i = 1; i < repeat; ++i) {
     RunStats again;
+    again.time_each_dispatch = timing;
     outputs = model->Run(entry_name, inputs, &again);
     if (!outputs.ok()) return Failed("run", outputs.status());
     run_seconds.push_back(again.dispatch_seconds);
@@ -629,16 +631,18 @@ int RunCommand(const std::vector<std::string>& args) {
         stats.arena_bytes, stats.arena_reused ? "reused" : "allocated",
         model->on_gpu() ? model->device_description()
                         : absl::StrCat(model->num_threads(), " threads"));
-    if (repeat > 1) {
-      std::vector<std::string> totals;
-      for (double s : run_seconds) {
-        totals.push_back(absl::StrFormat("%.1f", s * 1e3));
-      }
-      std::cerr << absl::StrFormat(
-          "%d runs, dispatches per run (ms): %s; kernel times above are each "
-          "dispatch's fastest and its median\n",
-          repeat, absl::StrJoin(totals, " "));
+  }
+  if (repeat > 1) {
+    std::vector<std::string> totals;
+    for (double s : run_seconds) {
+      totals.push_back(absl::StrFormat("%.1f", s * 1e3));
     }
+    std::cerr << absl::StrFormat(
+        "%d runs, dispatches per run (ms): %s; median %.1f ms%s\n", repeat,
+        absl::StrJoin(totals, " "), Median(run_seconds) * 1e3,
+        timing ? "; kernel times above are each dispatch's fastest and its "
+                 "median"
+               : "");
   }
   std::cout << "wrote " << outputs_path << ": " << absl::StrJoin(summary, ", ")
             << absl::StrFormat(

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepares build/gpu-bundle/ for bench/gpu/check.sh, which runs on a GPU
+# machine lent through the device tool: that machine has CUDA, CMake and
+# torch but no MLIR, and takes at most 64 MiB of files, so everything is
+# compiled here and carried (bench/gpu/README.md).
+#
+#   bench/gpu/make_bundle.sh          # needs build/ (./setup.sh --no-run)
+#   MEDIUM=0 bench/gpu/make_bundle.sh # without the medium benchmark model
+#
+# The bundle: the `kiln` and `kiln-artifact-check` binaries with the shared
+# libraries they need beyond glibc; the tiny model compiled for CPU and
+# CUDA; the medium FLUX transformer (bench/make_medium_flux.py) with zeroed
+# weights, compiled for CUDA and gzipped, plus its input case and config; and
+# the diffusers wheel the reference side needs (build/gpu-bundle/wheels,
+# fetched by hand: see the README).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=build/gpu-bundle
+mkdir -p "$B/bin" "$B/lib"
+cp build/bin/kiln build/bin/kiln-artifact-check "$B/bin/"
+# Shared libraries beyond the C library: Debian's absl, libpng,
+# SentencePiece, libstdc++ (the GPU machine's distribution has others).
+ldd build/bin/kiln build/bin/kiln-artifact-check | awk '/=> \//{print $3}' | sort -u |
+  grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so' |
+  while read -r lib; do cp -L "$lib" "$B/lib/"; done
+
+echo "== tiny model (cpu + cuda:sm_90a)"
+build/bin/kiln-compile test/goldens/tiny-flux -o "$B/tiny.kiln" \
+  --target=cpu,cuda:sm_90a --max-image-size 512
+
+if [[ "${MEDIUM:-1}" == 1 ]]; then
+  MODEL=build/bench/medium-flux
+  CASE=build/bench/cases/transformer/t2i_32x32.safetensors
+  [[ -d $MODEL && -f $CASE ]] || {
+    echo "make_bundle.sh: $MODEL or $CASE missing: run bench/make_medium_flux.py (bench/README.md)" >&2
+    exit 1
+  }
+  echo "== medium model, zero weights (cuda:sm_90a)"
+  rm -rf build/bench/medium-flux-zero
+  python3 bench/gpu/zero_checkpoint.py "$MODEL" build/bench/medium-flux-zero
+  build/bin/kiln-compile build/bench/medium-flux-zero -o build/bench/medium-zero.kiln \
+    --target=cuda:sm_90a --max-image-size 1024 -v
+  gzip -1 -c build/bench/medium-zero.kiln > "$B/medium.kiln.gz"
+  cp "$CASE" "$B/medium_case.safetensors"
+  cp "$MODEL/transformer/config.json" "$B/medium_config.json"
+fi
+du -sh "$B"
+ls -la "$B" "$B/wheels" 2>/dev/null || true
