@@ -689,12 +689,7 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
         const PreparedBinding& binding = dispatch.bindings[j];
         uint8_t* base = bases[static_cast<int>(binding.kind)][binding.index];
         absl::StatusOr<hal::MemrefDescriptor> descriptor =
-            binding.strides.empty()
-                ? hal::MemrefDescriptor::RowMajor(base + binding.byte_offset,
-                                                  0, binding.shape)
-                : hal::MemrefDescriptor::Strided(
-                      base, binding.byte_offset / binding.element_size,
-                      binding.shape, binding.strides);
+            DescriptorOf(binding, base);
         if (!descriptor.ok()) {
           return error("dispatch ", k, ", binding ", j, ": ",
                        descriptor.status().message());

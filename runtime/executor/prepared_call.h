@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "runtime/artifact/contents.h"
+#include "runtime/hal/kernel_abi.h"
 
 namespace kiln::executor {
 
@@ -24,6 +26,20 @@ struct PreparedBinding {
   int64_t element_size;
   bool writes = false;  // access is write or readwrite
 };
+
+// The descriptor a kernel sees for `binding` of a buffer at `base` (a host
+// or a device address): row-major at base + byte offset when the binding has
+// no strides, else strided from the base (artifact.fbs, Binding).
+inline absl::StatusOr<hal::MemrefDescriptor> DescriptorOf(
+    const PreparedBinding& binding, uint8_t* base) {
+  if (binding.strides.empty()) {
+    return hal::MemrefDescriptor::RowMajor(base + binding.byte_offset, 0,
+                                           binding.shape);
+  }
+  return hal::MemrefDescriptor::Strided(
+      base, binding.byte_offset / binding.element_size, binding.shape,
+      binding.strides);
+}
 
 struct PreparedDispatch {
   int64_t workgroups;  // x * y * z of the CPU kernel's workgroup count

@@ -248,41 +248,35 @@ int main(int argc, char **argv) {
                ? 1
                : 0;
   }
-  std::string error;
-  if (emit == Emit::Ptx) {
-    auto code = mlir::kiln::compileCudaKernels(*outlined, *cudaTarget);
-    if (mlir::failed(code))
-      return 1;
+  // Writes what `print` prints to -o (a file, or stdout for '-').
+  auto writeOutput = [&](auto print) {
+    std::string error;
     auto output = mlir::openOutputFile(outputFile, &error);
     if (!output) {
       llvm::errs() << "kiln-compile: " << error << "\n";
       return 1;
     }
-    output->os() << code->ptx;
+    print(output->os());
     output->keep();
     return 0;
+  };
+  if (emit == Emit::Ptx) {
+    auto code = mlir::kiln::compileCudaKernels(*outlined, *cudaTarget);
+    if (mlir::failed(code))
+      return 1;
+    return writeOutput([&](llvm::raw_ostream &os) { os << code->ptx; });
   }
   if (emit == Emit::CpuSharedObject) {
     auto code = mlir::kiln::compileCpuKernels(**module, *cpuTarget);
     if (mlir::failed(code))
       return 1;
-    auto output = mlir::openOutputFile(outputFile, &error);
-    if (!output) {
-      llvm::errs() << "kiln-compile: " << error << "\n";
-      return 1;
-    }
-    output->os().write(reinterpret_cast<const char *>(code->sharedObject.data()),
-                       code->sharedObject.size());
-    output->keep();
-    return 0;
+    return writeOutput([&](llvm::raw_ostream &os) {
+      os.write(reinterpret_cast<const char *>(code->sharedObject.data()),
+               code->sharedObject.size());
+    });
   }
-  auto output = mlir::openOutputFile(outputFile, &error);
-  if (!output) {
-    llvm::errs() << "kiln-compile: " << error << "\n";
-    return 1;
-  }
-  (*module)->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+  return writeOutput([&](llvm::raw_ostream &os) {
+    (*module)->print(os);
+    os << "\n";
+  });
 }
