@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace mlir::kiln {
@@ -60,6 +61,30 @@ void addWorkgroupDistributionPasses(OpPassManager &pm, int64_t hostWorkgroups) {
 void addDispatchFormationPasses(OpPassManager &pm, int64_t hostWorkgroups) {
   addDispatchOutliningPasses(pm, hostWorkgroups);
   addWorkgroupDistributionPasses(pm, hostWorkgroups);
+}
+
+LogicalResult PipelineExtensions::add(llvm::StringRef spec,
+                                      llvm::raw_ostream &errors) {
+  auto [point, pipeline] = spec.split('=');
+  std::string *target = point == "kiln"     ? &kiln
+                        : point == "linalg" ? &linalg
+                                            : nullptr;
+  if (!target || pipeline.empty()) {
+    errors << "bad pipeline extension '" << spec
+           << "': expected kiln=PIPELINE or linalg=PIPELINE\n";
+    return failure();
+  }
+  if (!target->empty())
+    *target += ",";
+  *target += pipeline.str();
+  return success();
+}
+
+LogicalResult addExtensionPasses(OpPassManager &pm, llvm::StringRef pipeline,
+                                 llvm::raw_ostream &errors) {
+  if (pipeline.empty())
+    return success();
+  return parsePassPipeline(pipeline, pm, errors);
 }
 
 void registerKilnPipelinePasses() {

@@ -12,6 +12,7 @@
 #include "compiler/pipeline/CompileArtifact.h"
 #include "compiler/pipeline/ModelLimits.h"
 #include "compiler/pipeline/Pipelines.h"
+#include "compiler/plugin/PluginLoader.h"
 #include "compiler/target/cpu/CpuCodegen.h"
 #include "compiler/target/cuda/CudaCodegen.h"
 #include "frontend/DiffusersImporter.h"
@@ -87,6 +88,19 @@ static cl::list<std::string> dumpIrAfter(
              "pass), through dispatch formation"),
     cl::value_desc("pass"), cl::cat(kilnCategory));
 
+static cl::list<std::string> passPlugins(
+    "load-pass-plugin",
+    cl::desc("Load a Kiln pass plugin (a shared library built against this "
+             "Kiln's install, examples/pass-plugin); repeatable"),
+    cl::value_desc("lib.so"), cl::cat(kilnCategory));
+static cl::list<std::string> pipelineExtensions(
+    "pass-pipeline-extension",
+    cl::desc("Run passes (e.g. a plugin's) at a point of the pipeline: "
+             "kiln=PIPELINE on the imported kiln IR before Kiln's passes, or "
+             "linalg=PIPELINE on linalg on tensors before dispatch "
+             "formation; repeatable"),
+    cl::value_desc("point=pipeline"), cl::cat(kilnCategory));
+
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(kilnCategory));
 
@@ -127,6 +141,14 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  for (const std::string &plugin : passPlugins)
+    if (mlir::failed(mlir::kiln::loadPassPlugin(plugin, llvm::errs())))
+      return 1;
+  mlir::kiln::PipelineExtensions extensions;
+  for (const std::string &spec : pipelineExtensions)
+    if (mlir::failed(extensions.add(spec, llvm::errs())))
+      return 2;
 
   std::vector<std::string> only(components.begin(), components.end());
   auto module = kiln::frontend::importDiffusersModel(&context, modelDir, only);
@@ -178,44 +200,59 @@ int main(int argc, char **argv) {
                  << " writes a binary file: give -o FILE\n";
     return 2;
   }
-  // The CUDA target compiles the kernels as outlined, before the CPU
-  // target's workgroup distribution: the pipeline runs in two halves with a
-  // copy of the module taken between them.
+  // The pipeline, in stages: the kiln-level extension; the lowering to
+  // linalg and the linalg-level extension; dispatch outlining; workgroup
+  // distribution. The CUDA target compiles the kernels as outlined, before
+  // the CPU target's distribution: a copy of the module is taken between
+  // the last two.
   mlir::OwningOpRef<mlir::ModuleOp> outlined;
+  std::vector<std::string> wanted(dumpIrAfter.begin(), dumpIrAfter.end());
+  if (!wanted.empty())
+    context.disableMultithreading();
+  // Runs the passes `addPasses` adds (it fails when a pipeline extension does
+  // not parse, having said why).
+  auto runPasses = [&](auto addPasses) -> mlir::LogicalResult {
+    mlir::PassManager pm(&context);
+    if (!wanted.empty()) {
+      // Passes run on the module: printing it whole shows every function.
+      pm.enableIRPrinting(
+          [](mlir::Pass *, mlir::Operation *) { return false; },
+          [wanted](mlir::Pass *pass, mlir::Operation *) {
+            for (const std::string &name : wanted)
+              if (name == "all" || pass->getArgument() == name)
+                return true;
+            return false;
+          },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+    }
+    if (mlir::failed(addPasses(pm)))
+      return mlir::failure();
+    return pm.run(**module);
+  };
+  // The kiln-level extension runs for --emit=kiln too, to show its effect.
+  if (mlir::failed(runPasses([&](mlir::PassManager &pm) {
+        return mlir::kiln::addExtensionPasses(pm, extensions.kiln,
+                                              llvm::errs());
+      })))
+    return 1;
   if (emit != Emit::Kiln) {
-    std::vector<std::string> wanted(dumpIrAfter.begin(), dumpIrAfter.end());
-    if (!wanted.empty())
-      context.disableMultithreading();
-    auto runPasses = [&](auto addPasses) {
-      mlir::PassManager pm(&context);
-      if (!wanted.empty()) {
-        // Passes run on the module: printing it whole shows every function.
-        pm.enableIRPrinting(
-            [](mlir::Pass *, mlir::Operation *) { return false; },
-            [wanted](mlir::Pass *pass, mlir::Operation *) {
-              for (const std::string &name : wanted)
-                if (name == "all" || pass->getArgument() == name)
-                  return true;
-              return false;
-            },
-            /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
-      }
-      addPasses(pm);
-      return pm.run(**module);
-    };
-    if (mlir::failed(runPasses([](mlir::PassManager &pm) {
+    if (mlir::failed(runPasses([&](mlir::PassManager &pm) {
           mlir::kiln::addKilnToLinalgPasses(pm);
+          return mlir::kiln::addExtensionPasses(pm, extensions.linalg,
+                                                llvm::errs());
         })))
       return 1;
     if (emit != Emit::Linalg) {
       if (mlir::failed(runPasses([](mlir::PassManager &pm) {
             mlir::kiln::addDispatchOutliningPasses(pm);
+            return mlir::success();
           })))
         return 1;
       if (cudaTarget && (emit == Emit::Artifact || emit == Emit::Ptx))
         outlined = (*module)->clone();
       if (mlir::failed(runPasses([](mlir::PassManager &pm) {
             mlir::kiln::addWorkgroupDistributionPasses(pm);
+            return mlir::success();
           })))
         return 1;
     }

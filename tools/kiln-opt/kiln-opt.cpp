@@ -11,6 +11,7 @@
 #include "compiler/target/cpu/Passes.h"
 #include "compiler/target/cuda/Passes.h"
 #include "compiler/target/host/Passes.h"
+#include "compiler/plugin/PluginLoader.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/kiln/Passes.h"
 
@@ -37,6 +38,16 @@ int main(int argc, char **argv) {
   mlir::kiln::registerCpuTargetPasses();
   mlir::kiln::registerCudaTargetPasses();
   mlir::kiln::registerHostProgramPasses();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
+  // Out-of-tree pass plugins: loaded (and their Kiln version checked) here,
+  // before MlirOptMain parses the pass flags they add; its own plugin
+  // loader would skip the version check.
+  std::vector<char *> args(argv, argv + argc);
+  for (const std::string &plugin : mlir::kiln::extractPluginArguments(args))
+    if (mlir::failed(mlir::kiln::loadPassPlugin(plugin, llvm::errs())))
+      return 1;
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      static_cast<int>(args.size()), args.data(),
+      "Kiln optimizer driver (--load-pass-plugin=LIB.so loads a Kiln pass "
+      "plugin, examples/pass-plugin)\n",
+      registry));
 }
