@@ -225,7 +225,8 @@ absl::StatusOr<std::vector<int64_t>> Executor::BindDims(
 
 absl::StatusOr<std::vector<int64_t>> Executor::BindDims(
     const EntryPlan& plan,
-    const std::map<std::string, HostTensorView>& inputs) const {
+    const std::map<std::string, HostTensorView>& inputs,
+    bool require_data) const {
   const EntryFunction& entry = *plan.entry;
   const std::vector<Dim>& dims = artifact_->dims();
   const std::string where =
@@ -317,7 +318,7 @@ absl::StatusOr<std::vector<int64_t>> Executor::BindDims(
                    " bytes of data, expected ", *bytes, " for ",
                    io::DTypeName(view.dtype), " ", shape);
     }
-    if (view.data == nullptr && view.nbytes > 0) {
+    if (require_data && view.data == nullptr && view.nbytes > 0) {
       return error("input '", spec.name, "' has null data, expected ",
                    view.nbytes, " bytes");
     }
@@ -724,6 +725,39 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> Executor::Run(
     stats->dispatches = std::move(dispatch_stats);
   }
   return outputs;
+}
+
+absl::StatusOr<uint64_t> Executor::ArenaBytes(
+    const std::string& entry,
+    const std::map<std::string, std::vector<int64_t>>& shapes) const {
+  KILN_ASSIGN_OR_RETURN(const EntryPlan* plan, FindPlan(entry));
+  std::map<std::string, HostTensorView> views;
+  for (const TensorSpec& spec : plan->entry->inputs) {
+    auto it = shapes.find(spec.name);
+    if (it == shapes.end()) continue;  // BindDims names the missing input
+    const std::optional<uint64_t> bytes =
+        io::TensorByteSize(spec.dtype, it->second);
+    views[spec.name] = {spec.dtype, it->second, nullptr,
+                        bytes.value_or(0)};
+  }
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> values,
+                        BindDims(*plan, views, /*require_data=*/false));
+  const std::string where =
+      absl::StrCat(artifact_->path(), ": entry '", entry, "'");
+  absl::StatusOr<ExpressionEvaluator> eval =
+      ExpressionEvaluator::Bind(artifact_->dims(), values);
+  if (!eval.ok()) {
+    return absl::Status(eval.status().code(),
+                        absl::StrCat(where, ": ", eval.status().message()));
+  }
+  absl::StatusOr<int64_t> bytes =
+      eval->Evaluate(plan->entry->memory_plan.arena_size);
+  if (!bytes.ok() || *bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": the arena size cannot be evaluated for these shapes",
+        bytes.ok() ? "" : absl::StrCat(" (", bytes.status().message(), ")")));
+  }
+  return static_cast<uint64_t>(*bytes);
 }
 
 void Executor::ReleaseArena() {

@@ -118,6 +118,15 @@ class Executor {
       const std::string& entry,
       const std::map<std::string, HostTensorView>& inputs) const;
 
+  // The bytes of the arena a call of `entry` with inputs of these shapes
+  // (by input name; every input) would need, without running it: steps 1
+  // to 3's checks of the shapes and dims, then the memory plan's size. For
+  // choosing sizes before any work (kiln generate's memory check). The same
+  // errors as Run for bad shapes.
+  absl::StatusOr<uint64_t> ArenaBytes(
+      const std::string& entry,
+      const std::map<std::string, std::vector<int64_t>>& shapes) const;
+
   // Frees the arena kept between calls.
   void ReleaseArena();
   // The size of the arena kept between calls (0 when none).
@@ -144,9 +153,11 @@ class Executor {
       : artifact_(artifact), device_(device), gpu_(gpu) {}
   absl::Status Load();
   absl::StatusOr<const EntryPlan*> FindPlan(const std::string& entry) const;
+  // `require_data`: inputs must have data (not for ArenaBytes' shapes).
   absl::StatusOr<std::vector<int64_t>> BindDims(
       const EntryPlan& plan,
-      const std::map<std::string, HostTensorView>& inputs) const;
+      const std::map<std::string, HostTensorView>& inputs,
+      bool require_data = true) const;
 
   const artifact::Artifact* artifact_;
   hal::cpu::CpuDevice* device_;

@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/executor/executor.h"
+#include "runtime/generate/tiled_decode.h"
+#include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/image/image_ops.h"
 #include "runtime/image/resize.h"
 #include "runtime/pipeline/euler_step.h"
@@ -253,6 +259,37 @@ absl::StatusOr<GenerateResult> Generator::Generate(
   }
   result.timing.text_seconds = Since(start);
 
+  // The shapes of every call to come; the memory they need, checked before
+  // any of the long work.
+  const int64_t max_batch =
+      DimMax(model_->artifact(), "denoise.hidden_states[0]").value_or(n);
+  GenerationShape shape;
+  shape.batch = std::min(max_batch, n);
+  shape.decode_batch = std::min(
+      DimMax(model_->artifact(), "vae_decode.latent_normalized[0]").value_or(n),
+      n);
+  shape.latent_channels = channels;
+  shape.latent_height = latent_h;
+  shape.latent_width = latent_w;
+  shape.scale = info_.vae_scale_factor;
+  shape.references = static_cast<int64_t>(request.references.size());
+  shape.text_tokens = positive.tokens;
+  shape.text_width =
+      static_cast<int64_t>(positive.sequence.size()) / positive.tokens;
+  shape.pooled_width = static_cast<int64_t>(positive.pooled.size());
+  shape.guidance = [&] {
+    const artifact::EntryFunction* entry =
+        *model_->artifact().GetEntry("denoise");
+    for (const auto& spec : entry->inputs)
+      if (spec.name == "guidance") return true;
+    return false;
+  }();
+  KILN_ASSIGN_OR_RETURN(shape.decode_tile,
+                        DecodeTile(request, shape.decode_batch, latent_h,
+                                   latent_w));
+  result.timing.vae_tile = shape.decode_tile * info_.vae_scale_factor;
+  KILN_RETURN_IF_ERROR(CheckMemory(shape));
+
   // References: resized to the output grid, encoded, packed, concatenated.
   start = Clock::now();
   std::vector<float> reference_tokens;
@@ -318,15 +355,6 @@ absl::StatusOr<GenerateResult> Generator::Generate(
       pipeline::FluxSigmaSchedule(scheduler, request.steps, target_tokens));
 
   // The images run in chunks of the largest batch the artifact takes.
-  const int64_t max_batch =
-      DimMax(model_->artifact(), "denoise.hidden_states[0]").value_or(n);
-  const bool takes_guidance = [&] {
-    const artifact::EntryFunction* entry =
-        *model_->artifact().GetEntry("denoise");
-    for (const auto& spec : entry->inputs)
-      if (spec.name == "guidance") return true;
-    return false;
-  }();
   const int64_t target_size = target_tokens * token_width;
   result.timing.step_seconds.assign(request.steps, 0.0);
   for (int64_t first = 0; first < n; first += max_batch) {
@@ -337,9 +365,9 @@ absl::StatusOr<GenerateResult> Generator::Generate(
     const std::vector<float> neg_sequence = Repeat(negative.sequence, b);
     const std::vector<float> guidance =
         pipeline::GuidanceInput(request.guidance_scale, b);
-    const int64_t hidden = static_cast<int64_t>(positive.pooled.size());
-    const int64_t text_width =
-        static_cast<int64_t>(positive.sequence.size()) / positive.tokens;
+    GenerationShape chunk_shape = shape;
+    chunk_shape.batch = b;
+    const InputShapes shapes = DenoiseShapes(chunk_shape);
     std::vector<float> chunk(latents.begin() + first * target_size,
                              latents.begin() + (first + b) * target_size);
     for (int step = 0; step < request.steps; ++step) {
@@ -358,22 +386,17 @@ absl::StatusOr<GenerateResult> Generator::Generate(
       auto denoise = [&](const std::vector<float>& seq,
                          const std::vector<float>& pool)
           -> absl::StatusOr<std::vector<float>> {
+        auto view = [&](const char* name, const std::vector<float>& data) {
+          return HostTensorView::Of(DType::F32, shapes.at(name), data);
+        };
         std::map<std::string, HostTensorView> inputs = {
-            {"hidden_states",
-             HostTensorView::Of(DType::F32, {b, tokens, token_width},
-                                hidden_states)},
-            {"encoder_hidden_states",
-             HostTensorView::Of(DType::F32, {b, positive.tokens, text_width},
-                                seq)},
-            {"pooled_projections",
-             HostTensorView::Of(DType::F32, {b, hidden}, pool)},
-            {"timestep", HostTensorView::Of(DType::F32, {b}, timestep)},
-            {"img_ids", HostTensorView::Of(DType::F32, {tokens, 3}, img_ids)},
-            {"txt_ids",
-             HostTensorView::Of(DType::F32, {positive.tokens, 3}, txt_ids)}};
-        if (takes_guidance) {
-          inputs["guidance"] = HostTensorView::Of(DType::F32, {b}, guidance);
-        }
+            {"hidden_states", view("hidden_states", hidden_states)},
+            {"encoder_hidden_states", view("encoder_hidden_states", seq)},
+            {"pooled_projections", view("pooled_projections", pool)},
+            {"timestep", view("timestep", timestep)},
+            {"img_ids", view("img_ids", img_ids)},
+            {"txt_ids", view("txt_ids", txt_ids)}};
+        if (shape.guidance) inputs["guidance"] = view("guidance", guidance);
         KILN_ASSIGN_OR_RETURN(std::vector<float> sample,
                               runner.Run("denoise", inputs, "sample"));
         // Only the target tokens are denoised.
@@ -416,22 +439,25 @@ absl::StatusOr<GenerateResult> Generator::Generate(
   KILN_ASSIGN_OR_RETURN(
       std::vector<float> unpacked,
       pipeline::UnpackLatents(latents, {n, channels, latent_h, latent_w}));
-  const int64_t max_decode =
-      DimMax(model_->artifact(), "vae_decode.latent_normalized[0]")
-          .value_or(n);
   const int64_t image_size = int64_t{3} * size.height * size.width;
-  for (int64_t first = 0; first < n; first += max_decode) {
-    const int64_t b = std::min(max_decode, n - first);
+  for (int64_t first = 0; first < n; first += shape.decode_batch) {
+    const int64_t b = std::min(shape.decode_batch, n - first);
     std::vector<float> chunk(unpacked.begin() + first * per_image,
                              unpacked.begin() + (first + b) * per_image);
+    auto decode = [&](const std::vector<float>& latent, int64_t h,
+                      int64_t w) {
+      return runner.Run(
+          "vae_decode",
+          {{"latent_normalized",
+            HostTensorView::Of(DType::F32, {b, channels, h, w}, latent)}},
+          "image");
+    };
     KILN_ASSIGN_OR_RETURN(
         std::vector<float> images,
-        runner.Run("vae_decode",
-                   {{"latent_normalized",
-                     HostTensorView::Of(DType::F32,
-                                        {b, channels, latent_h, latent_w},
-                                        chunk)}},
-                   "image"));
+        shape.decode_tile > 0
+            ? TiledDecode(chunk, b, channels, latent_h, latent_w,
+                          {shape.decode_tile, info_.vae_scale_factor}, decode)
+            : decode(chunk, latent_h, latent_w));
     for (int64_t i = 0; i < b; ++i) {
       KILN_ASSIGN_OR_RETURN(
           image::RgbImage rgb,
@@ -442,6 +468,83 @@ absl::StatusOr<GenerateResult> Generator::Generate(
   }
   result.timing.decode_seconds = Since(start);
   return result;
+}
+
+absl::StatusOr<int64_t> Generator::DecodeTile(const GenerateRequest& request,
+                                               int64_t batch, int64_t latent_h,
+                                               int64_t latent_w) const {
+  const int64_t scale = info_.vae_scale_factor;
+  if (request.vae_tile == 0) return 0;
+  if (request.vae_tile > 0) {
+    if (request.vae_tile % (4 * scale) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the VAE tile is ", request.vae_tile,
+          " pixels; expected a multiple of ", 4 * scale,
+          " (four latent pixels of this model's VAE)"));
+    }
+    return request.vae_tile / scale;
+  }
+  // Auto: tile only where the whole latent's decode would be large, so that
+  // the images of moderate sizes are exactly diffusers' untiled ones.
+  KILN_ASSIGN_OR_RETURN(
+      uint64_t untiled,
+      model_->executor().ArenaBytes(
+          "vae_decode",
+          {{"latent_normalized",
+            {batch, info_.latent_channels, latent_h, latent_w}}}));
+  if (untiled <= GenerateRequest::kAutoVaeTileArenaBytes) return 0;
+  return info_.vae_tile_side / scale;
+}
+
+namespace {
+
+std::string Gib(uint64_t bytes) {
+  return absl::StrFormat("%.1f GiB", static_cast<double>(bytes) / (1 << 30));
+}
+
+}  // namespace
+
+absl::Status Generator::CheckMemory(GenerationShape shape) const {
+  // A GPU's memory is the CUDA device's to check: its allocations fail
+  // with the sizes asked for and free.
+  if (model_->on_gpu()) return absl::OkStatus();
+  const executor::Executor& executor = model_->executor();
+  KILN_ASSIGN_OR_RETURN(ArenaNeed need,
+                        LargestArena(executor, GenerationCalls(shape)));
+  uint64_t available = hal::cpu::AvailableMemoryBytes();
+  // KILN_MEMORY_LIMIT (bytes) caps it: to leave room for other programs, or
+  // to try what a smaller machine would say.
+  if (const char* limit = std::getenv("KILN_MEMORY_LIMIT")) {
+    uint64_t bytes = 0;
+    if (absl::SimpleAtoi(limit, &bytes) && (available == 0 || bytes < available))
+      available = bytes;
+  }
+  if (available == 0 || need.bytes <= available) return absl::OkStatus();
+  // The largest output of the same aspect that fits, in steps of 2 latent
+  // pixels (one token) per side.
+  const int64_t scale = shape.scale;
+  std::string fits = "none";
+  for (double f = 0.9; f > 0.01; f *= 0.9) {
+    GenerationShape smaller = shape;
+    smaller.latent_height = std::max<int64_t>(2, int64_t(shape.latent_height * f) / 2 * 2);
+    smaller.latent_width = std::max<int64_t>(2, int64_t(shape.latent_width * f) / 2 * 2);
+    absl::StatusOr<ArenaNeed> less =
+        LargestArena(executor, GenerationCalls(smaller));
+    if (less.ok() && less->bytes <= available) {
+      fits = absl::StrCat(smaller.latent_width * scale, "x",
+                          smaller.latent_height * scale);
+      break;
+    }
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      model_->path(), ": a ", shape.latent_width * scale, "x",
+      shape.latent_height * scale, " image with ", shape.references,
+      " reference(s) needs ", Gib(need.bytes), " for the intermediates of '",
+      need.entry, "' (attention grows with the square of the tokens), but "
+      "this machine has ", Gib(available),
+      " available (MemAvailable, or KILN_MEMORY_LIMIT); the largest size of this aspect that fits is ",
+      fits, need.entry == "vae_decode" ? " (or decode in tiles: --vae-tile)"
+                                       : ""));
 }
 
 }  // namespace kiln::generate

@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "runtime/api/model.h"
+#include "runtime/generate/memory_plan.h"
 #include "runtime/generate/model_info.h"
 #include "runtime/image/image.h"
 #include "runtime/image/kontext_size.h"
@@ -55,6 +56,13 @@ struct GenerateRequest {
   std::vector<image::RgbImage> references;
   // [num_images, C, h, w] latents to start from instead of the seed's.
   std::optional<std::vector<float>> init_noise;
+  // VAE decode tiles (tiled_decode.h), in image pixels: a multiple of 4 x
+  // the VAE's scale factor (32 for FLUX); 0 never tiles; kAutoVaeTile tiles
+  // with the VAE's sample_size (1024 for FLUX) when the untiled decode's
+  // intermediates would exceed kAutoVaeTileArenaBytes.
+  int vae_tile = kAutoVaeTile;
+  static constexpr int kAutoVaeTile = -1;
+  static constexpr uint64_t kAutoVaeTileArenaBytes = uint64_t{2} << 30;
 };
 
 struct GenerateTiming {
@@ -63,6 +71,7 @@ struct GenerateTiming {
   int references = 0;
   std::vector<double> step_seconds;
   double decode_seconds = 0;
+  int64_t vae_tile = 0;  // the decode's tile side in pixels; 0: untiled
 };
 
 struct GenerateResult {
@@ -82,6 +91,11 @@ using ProgressCallback = std::function<bool(int done, int total)>;
 
 class Generator {
  public:
+  // Before any step, Generate checks that the largest arena its calls need
+  // (memory_plan.h) fits in this machine's available memory (CPU device),
+  // and fails with ResourceExhausted naming the entry, both sizes and the
+  // largest output size that fits otherwise.
+  //
   // Reads the model's configs and tokenizers; `model` must outlive it.
   static absl::StatusOr<Generator> Create(Model* model);
 
@@ -99,6 +113,13 @@ class Generator {
  private:
   Generator(Model* model, ModelInfo info)
       : model_(model), info_(std::move(info)) {}
+  // The decode's tile side in latent pixels (0: untiled) for `request`.
+  absl::StatusOr<int64_t> DecodeTile(const GenerateRequest& request,
+                                     int64_t batch, int64_t latent_h,
+                                     int64_t latent_w) const;
+  // Fails when the calls of a generation of `shape` need more memory than
+  // is available (see Generate).
+  absl::Status CheckMemory(GenerationShape shape) const;
 
   Model* model_;
   ModelInfo info_;

@@ -75,6 +75,14 @@ absl::StatusOr<ModelInfo> ModelInfo::FromArtifact(
   }
   info.vae_scale_factor = int64_t{1} << (blocks.size() - 1);
   info.default_image_side = 128 * info.vae_scale_factor;
+  KILN_ASSIGN_OR_RETURN(info.vae_tile_side, vae.GetIntOr("sample_size", 1024));
+  if (info.vae_tile_side < 4 * info.vae_scale_factor ||
+      info.vae_tile_side % (4 * info.vae_scale_factor) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        vae.file(), ": sample_size is ", info.vae_tile_side,
+        ", expected a positive multiple of ", 4 * info.vae_scale_factor,
+        " (four latent pixels)"));
+  }
 
   KILN_ASSIGN_OR_RETURN(io::JsonConfig transformer,
                         blobs.Json("transformer/config.json"));

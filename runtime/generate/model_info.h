@@ -24,6 +24,9 @@ struct ModelInfo {
   int64_t vae_scale_factor = 8;  // pixels per latent: 2^(VAE blocks - 1)
   int64_t latent_channels = 16;  // transformer in_channels / 4
   bool guidance_embeds = false;  // the transformer takes `guidance`
+  // The VAE's sample_size: the side, in pixels, of the tiles diffusers'
+  // tiled decode uses (tile_sample_min_size), and Kiln's default tile.
+  int64_t vae_tile_side = 1024;
   // FluxPipeline's default side: default_sample_size (128) latents.
   int64_t default_image_side = 1024;
   // kiln-compile's limits (kiln/limits.json; absent in other artifacts).

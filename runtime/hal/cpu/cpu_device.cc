@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -51,22 +52,40 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
 
 AlignedBuffer::~AlignedBuffer() { ::free(data_); }
 
-uint64_t PhysicalMemoryBytes() {
+namespace {
+
+// The value of `field` ("MemTotal:") in /proc/meminfo, in bytes; 0 when
+// absent or unreadable.
+uint64_t MeminfoBytes(absl::string_view field) {
   std::ifstream meminfo("/proc/meminfo");
   std::string line;
   while (std::getline(meminfo, line)) {
     absl::string_view rest(line);
-    if (!absl::ConsumePrefix(&rest, "MemTotal:")) continue;
+    if (!absl::ConsumePrefix(&rest, field)) continue;
+    rest = absl::StripAsciiWhitespace(rest);
     uint64_t kib = 0;
-    if (absl::ConsumeSuffix(&rest, "kB") && absl::SimpleAtoi(rest, &kib)) {
+    if (absl::ConsumeSuffix(&rest, "kB") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &kib)) {
       return kib * 1024;
     }
     break;
   }
+  return 0;
+}
+
+}  // namespace
+
+uint64_t PhysicalMemoryBytes() {
+  if (uint64_t total = MeminfoBytes("MemTotal:")) return total;
   long pages = ::sysconf(_SC_PHYS_PAGES);
   long page_size = ::sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page_size <= 0) return 0;
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+}
+
+uint64_t AvailableMemoryBytes() {
+  if (uint64_t available = MeminfoBytes("MemAvailable:")) return available;
+  return PhysicalMemoryBytes();
 }
 
 absl::StatusOr<std::unique_ptr<CpuDevice>> CpuDevice::Create() {

@@ -53,6 +53,9 @@ class AlignedBuffer {
 // This machine's memory in bytes: MemTotal from /proc/meminfo, else
 // sysconf's page count times page size, else 0 (unknown).
 uint64_t PhysicalMemoryBytes();
+// The memory new allocations can get without swapping: MemAvailable from
+// /proc/meminfo, else PhysicalMemoryBytes().
+uint64_t AvailableMemoryBytes();
 
 class CpuDevice {
  public:

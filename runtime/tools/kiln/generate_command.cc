@@ -63,6 +63,11 @@ Options:
   --save-latents FILE        also write the final packed latents
                              ('latents', [N, tokens, 4C] float32)
   --threads N                kernel threads (default: one per CPU)
+  --vae-tile N|auto          decode in tiles of N x N pixels (a multiple of
+                             4 x the VAE's scale factor, 32 for FLUX), as
+                             diffusers' enable_tiling() does; 0: never; auto
+                             (default): tiles of the VAE's sample_size when
+                             the whole decode would need more than 2 GiB
   --device D                 where the kernels run: cuda, cpu or auto (the
                              default: cuda when the model has CUDA kernels
                              and a GPU with its driver is present)
@@ -154,8 +159,13 @@ void PrintTiming(const generate::GenerateTiming& timing) {
                                  timing.step_seconds[i]);
   }
   std::cerr << absl::StrFormat("steps total    %8.3f s\n", steps);
-  std::cerr << absl::StrFormat("VAE decode     %8.3f s\n",
-                               timing.decode_seconds);
+  std::cerr << absl::StrFormat("VAE decode     %8.3f s%s\n",
+                               timing.decode_seconds,
+                               timing.vae_tile > 0
+                                   ? absl::StrFormat(" (tiles of %dx%d)",
+                                                     timing.vae_tile,
+                                                     timing.vae_tile)
+                                   : "");
 }
 
 template <typename T>
@@ -183,7 +193,7 @@ int GenerateCommand(const std::vector<std::string>& raw) {
       {"prompt", "output", "num-images", "width", "height", "steps",
        "guidance", "seed", "shift", "negative-prompt", "true-cfg",
        "max-sequence-length", "init-noise", "save-latents", "threads",
-       "device"},
+       "device", "vae-tile"},
       {"quiet"}, {"image"},
       {{"-p", "prompt"}, {"-o", "output"}, {"-q", "quiet"}});
   if (!parsed.ok()) return UsageError("generate", OneLine(parsed.status()));
@@ -256,6 +266,16 @@ int GenerateCommand(const std::vector<std::string>& raw) {
     request.init_noise = std::move(*noise);
   }
 
+  if (auto it = args.values.find("vae-tile"); it != args.values.end()) {
+    if (it->second == "auto") {
+      request.vae_tile = generate::GenerateRequest::kAutoVaeTile;
+    } else if (!absl::SimpleAtoi(it->second, &request.vae_tile) ||
+               request.vae_tile < 0 || request.vae_tile > 16384) {
+      return UsageError("generate", absl::StrCat(
+          "--vae-tile: expected auto or 0 to 16384 pixels, got '",
+          it->second, "'"));
+    }
+  }
   ModelOptions model_options;
   model_options.num_threads = threads;
   if (auto it = args.values.find("device"); it != args.values.end()) {

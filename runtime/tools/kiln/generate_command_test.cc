@@ -242,5 +242,45 @@ TEST_F(GenerateCliTest, HelpDescribesEveryOption) {
     EXPECT_NE(result.out.find(option), std::string::npos) << option;
 }
 
+TEST_F(GenerateCliTest, DecodesInTilesWhenAsked) {
+  Result result = Kiln({KILN_TINY_ARTIFACT, "-p", "a red kite", "--steps", "2",
+                        "--width", "64", "--height", "96",
+                        "--max-sequence-length", "16", "--vae-tile", "32",
+                        "-o", Output()});
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.err.find("VAE decode"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("(tiles of 32x32)"), std::string::npos)
+      << result.err;
+  absl::StatusOr<image::RgbImage> image = image::ReadPng(Output());
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->width, 64);
+  EXPECT_EQ(image->height, 96);
+}
+
+TEST_F(GenerateCliTest, RefusesATileThatIsNotWholeLatentBlocks) {
+  // The tiny VAE's scale is 4: tiles are multiples of 16 pixels.
+  ExpectCleanFailure(Kiln(Quick({"--vae-tile", "20", "-o", Output()})), 1,
+                     "the VAE tile is 20 pixels; expected a multiple of 16");
+  ExpectCleanFailure(Kiln(Quick({"--vae-tile", "big", "-o", Output()})), 2,
+                     "--vae-tile: expected auto or 0 to 16384 pixels, got 'big'");
+}
+
+TEST_F(GenerateCliTest, SaysWhatFitsWhenTheMemoryDoesNot) {
+  // 300 KiB: a 32 x 32 image's calls fit, a 256 x 256 one's do not.
+  ::setenv("KILN_MEMORY_LIMIT", "307200", 1);
+  Result big = Kiln({KILN_TINY_ARTIFACT, "-p", "a red kite", "--steps", "2",
+                     "--width", "256", "--height", "256",
+                     "--max-sequence-length", "16", "-o", Output()});
+  Result small = Kiln(Quick({"-o", Output()}));
+  ::unsetenv("KILN_MEMORY_LIMIT");
+  EXPECT_EQ(small.status, 0) << small.err;
+  std::remove(Output().c_str());
+  ExpectCleanFailure(big, 1, "a 256x256 image with 0 reference(s) needs ");
+  EXPECT_NE(big.err.find("available (MemAvailable, or KILN_MEMORY_LIMIT); "
+                         "the largest size of this aspect that fits is "),
+            std::string::npos)
+      << big.err;
+}
+
 }  // namespace
 }  // namespace kiln::cli

@@ -1,0 +1,130 @@
+#include "runtime/generate/tiled_decode.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
+
+namespace kiln::generate {
+namespace {
+
+constexpr int64_t kImageChannels = 3;
+
+// A decoded tile: [batch, 3, height, width] image pixels.
+struct Tile {
+  std::vector<float> pixels;
+  int64_t height = 0;
+  int64_t width = 0;
+
+  float& at(int64_t plane, int64_t y, int64_t x) {
+    return pixels[(plane * height + y) * width + x];
+  }
+};
+
+// The weights diffusers' blend_v / blend_h use at offset `i` of `extent`:
+// (1 - i / extent) for the earlier tile and i / extent for this one,
+// computed in double and applied in float as PyTorch does with a Python
+// scalar.
+std::pair<float, float> BlendWeights(int64_t i, int64_t extent) {
+  const double t = static_cast<double>(i) / static_cast<double>(extent);
+  return {static_cast<float>(1.0 - t), static_cast<float>(t)};
+}
+
+// blend_v: `tile`'s first rows fade in from the last rows of `above`.
+void BlendVertical(Tile& above, Tile& tile, int64_t planes, int64_t blend) {
+  const int64_t extent = std::min({above.height, tile.height, blend});
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < extent; ++y) {
+      auto [old_w, new_w] = BlendWeights(y, extent);
+      for (int64_t x = 0; x < tile.width; ++x)
+        tile.at(p, y, x) = above.at(p, above.height - extent + y, x) * old_w +
+                           tile.at(p, y, x) * new_w;
+    }
+}
+
+// blend_h: `tile`'s first columns fade in from the last ones of `left`.
+void BlendHorizontal(Tile& left, Tile& tile, int64_t planes, int64_t blend) {
+  const int64_t extent = std::min({left.width, tile.width, blend});
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < tile.height; ++y)
+      for (int64_t x = 0; x < extent; ++x) {
+        auto [old_w, new_w] = BlendWeights(x, extent);
+        tile.at(p, y, x) = left.at(p, y, left.width - extent + x) * old_w +
+                           tile.at(p, y, x) * new_w;
+      }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> TiledDecode(absl::Span<const float> latents,
+                                               int64_t batch, int64_t channels,
+                                               int64_t height, int64_t width,
+                                               const DecodeTiling& tiling,
+                                               const DecodeTileFn& decode) {
+  const int64_t tile = tiling.tile_latent, scale = tiling.scale;
+  if (tile <= 0 || tile % 4 != 0 || scale <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "VAE tiles must be a positive multiple of 4 latent pixels (",
+        4 * std::max<int64_t>(scale, 1), " image pixels), got ", tile,
+        " latent pixels at scale ", scale));
+  }
+  if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0 ||
+      static_cast<int64_t>(latents.size()) != batch * channels * height * width) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tiled decode: expected latents [", batch, ", ", channels, ", ",
+        height, ", ", width, "], got ", latents.size(), " values"));
+  }
+  if (height <= tile && width <= tile) {
+    return decode(std::vector<float>(latents.begin(), latents.end()), height,
+                  width);
+  }
+  const int64_t stride = tile * 3 / 4;                // overlap_size
+  const int64_t blend = tile * scale / 4;             // blend_extent
+  const int64_t limit = tile * scale - blend;         // row_limit
+  const int64_t planes = batch * kImageChannels;
+  const int64_t out_h = height * scale, out_w = width * scale;
+
+  std::vector<std::vector<Tile>> rows;
+  for (int64_t i = 0; i < height; i += stride) {
+    rows.emplace_back();
+    for (int64_t j = 0; j < width; j += stride) {
+      const int64_t th = std::min(tile, height - i);
+      const int64_t tw = std::min(tile, width - j);
+      std::vector<float> part(batch * channels * th * tw);
+      for (int64_t bc = 0; bc < batch * channels; ++bc)
+        for (int64_t y = 0; y < th; ++y)
+          std::copy_n(latents.begin() + (bc * height + i + y) * width + j, tw,
+                      part.begin() + (bc * th + y) * tw);
+      KILN_ASSIGN_OR_RETURN(std::vector<float> pixels, decode(part, th, tw));
+      if (static_cast<int64_t>(pixels.size()) !=
+          planes * th * scale * tw * scale) {
+        return absl::InternalError(absl::StrCat(
+            "tiled decode: a ", th, "x", tw, " latent tile decoded to ",
+            pixels.size(), " values, expected ",
+            planes * th * scale * tw * scale));
+      }
+      rows.back().push_back({std::move(pixels), th * scale, tw * scale});
+    }
+  }
+
+  std::vector<float> image(planes * out_h * out_w);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      Tile& current = rows[r][c];
+      if (r > 0) BlendVertical(rows[r - 1][c], current, planes, blend);
+      if (c > 0) BlendHorizontal(rows[r][c - 1], current, planes, blend);
+      const int64_t y0 = static_cast<int64_t>(r) * limit;
+      const int64_t x0 = static_cast<int64_t>(c) * limit;
+      const int64_t keep_h = std::min(limit, current.height);
+      const int64_t keep_w = std::min(limit, current.width);
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t y = 0; y < keep_h && y0 + y < out_h; ++y)
+          std::copy_n(&current.at(p, y, 0), std::min(keep_w, out_w - x0),
+                      image.begin() + (p * out_h + y0 + y) * out_w + x0);
+    }
+  }
+  return image;
+}
+
+}  // namespace kiln::generate
