@@ -498,8 +498,11 @@ absl::StatusOr<int64_t> Generator::DecodeTile(const GenerateRequest& request,
 
 namespace {
 
+// "1.5 GiB", "300.0 MiB".
 std::string Gib(uint64_t bytes) {
-  return absl::StrFormat("%.1f GiB", static_cast<double>(bytes) / (1 << 30));
+  const double gib = static_cast<double>(bytes) / (1 << 30);
+  return gib >= 1 ? absl::StrFormat("%.1f GiB", gib)
+                  : absl::StrFormat("%.1f MiB", gib * 1024);
 }
 
 }  // namespace
