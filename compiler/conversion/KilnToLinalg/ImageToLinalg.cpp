@@ -63,15 +63,26 @@ struct LowerConv2d : OpRewritePattern<Conv2dOp> {
     } else {
       init = filledTensor(rewriter, loc, sizes, elem, 0.0);
     }
-    // Loops (n, f, y, x, c, i, j).
+    // Loops (n, f, y, c, i, j, x): an output row is the innermost loop, so
+    // that the kernels' loops accumulate tap by tap into a row that stays in
+    // L1 with contiguous, vectorizable loads; with the taps innermost (n, f,
+    // y, x, c, i, j) each output element's 3-long j loop was all there was
+    // to vectorize (5 GFLOP/s for the FLUX VAE decoder). Each element still
+    // sums over c, then i, then j: the same order, the same result.
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     AffineMap inMap = AffineMap::get(
-        7, 0, {d(0), d(4), d(2) * strides[0] + d(5), d(3) * strides[1] + d(6)},
+        7, 0, {d(0), d(3), d(2) * strides[0] + d(4), d(6) * strides[1] + d(5)},
         ctx);
+    using utils::IteratorType;
+    SmallVector<IteratorType> loops = {
+        IteratorType::parallel,  IteratorType::parallel,
+        IteratorType::parallel,  IteratorType::reduction,
+        IteratorType::reduction, IteratorType::reduction,
+        IteratorType::parallel};
     Value result = generic(
         rewriter, loc, {input, op.getWeight()}, init,
-        {inMap, selectDims(ctx, 7, {1, 4, 5, 6}), selectDims(ctx, 7, {0, 1, 2, 3})},
-        iterators(4, 3), yieldMulAdd);
+        {inMap, selectDims(ctx, 7, {1, 3, 4, 5}), selectDims(ctx, 7, {0, 1, 2, 6})},
+        loops, yieldMulAdd);
     replaceWithCast(rewriter, op, result);
     return success();
   }

@@ -88,13 +88,17 @@ func.func @broadcast_mul(%x: tensor<1x?x64xf32>, %g: tensor<1x1x64xf32>) -> tens
 
 // -----
 
-// Tests the group norm view as [N, G, rows] and the conv padding.
+// Tests the group norm view as [N, G, rows], the conv padding, and the
+// conv's loop order (n, f, y, c, i, j, x): an output row innermost.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d3, d2 + d4, d5 + d6)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d3, d4, d5)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d6)>
 // CHECK-LABEL: @vae_ops
 // CHECK: tensor.reshape %{{.*}}(%{{.*}}) : (tensor<1x8x?x?xf32>, tensor<3xindex>) -> tensor<1x4x?xf32>
 // CHECK: math.rsqrt
 // CHECK: tensor.reshape
 // CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
-// CHECK: linalg.generic {{.*}}["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]}
 func.func @vae_ops(%x: tensor<1x8x?x?xf32>, %w: tensor<8x8x3x3xf32>) -> tensor<1x8x?x?xf32> {
   %0 = kiln.group_norm %x {num_groups = 4 : i64} : (tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32>
   %1 = kiln.conv2d %0, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x8x?x?xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x?x?xf32>
