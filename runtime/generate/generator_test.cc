@@ -12,6 +12,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "runtime/io/io_test_util.h"
 #include "runtime/io/safetensors.h"
 
 namespace kiln::generate {
@@ -21,15 +22,6 @@ std::string GoldenPath(const std::string& name) {
   return std::string(KILN_GOLDENS_DIR) + "/cases/generate/" + name;
 }
 
-template <typename T>
-std::vector<T> Tensor(const io::SafetensorsFile& file, const std::string& name) {
-  const io::TensorView* view = file.Find(name);
-  EXPECT_NE(view, nullptr) << name;
-  if (view == nullptr) return {};
-  std::vector<T> out(view->nbytes / sizeof(T));
-  std::memcpy(out.data(), view->data, view->nbytes);
-  return out;
-}
 
 image::RgbImage ImageFrom(const io::SafetensorsFile& file,
                           const std::string& name) {
@@ -85,7 +77,7 @@ class GeneratorTest : public ::testing::Test {
       request.negative_prompt = it->second;
       request.true_cfg_scale = std::stod(meta.at("true_cfg_scale"));
     }
-    request.init_noise = Tensor<float>(file, "in.init_noise");
+    request.init_noise = io::testing::ReadTensor<float>(file, "in.init_noise");
     return request;
   }
 
@@ -96,9 +88,9 @@ class GeneratorTest : public ::testing::Test {
     auto result = generator.Generate(request);
     ASSERT_TRUE(result.ok()) << result.status();
     const double latent_error =
-        MaxRelativeError(result->latents, Tensor<float>(file, "out.latents"));
+        MaxRelativeError(result->latents, io::testing::ReadTensor<float>(file, "out.latents"));
     EXPECT_LE(latent_error, 1e-3);
-    std::vector<uint8_t> expected = Tensor<uint8_t>(file, "out.image");
+    std::vector<uint8_t> expected = io::testing::ReadTensor<uint8_t>(file, "out.image");
     std::vector<uint8_t> got;
     for (const image::RgbImage& image : result->images)
       got.insert(got.end(), image.pixels.begin(), image.pixels.end());

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/api/model.h"
+#include "runtime/io/io_test_util.h"
 #include "runtime/io/safetensors.h"
 #include "test/tools/golden_error.h"
 
@@ -87,15 +88,6 @@ TEST(TiledDecodeTest, ADecodedTileOfTheWrongSizeIsAnError) {
   EXPECT_THAT(result.status().message(), HasSubstr("decoded to 7 values"));
 }
 
-template <typename T>
-std::vector<T> Tensor(const io::SafetensorsFile& file, const std::string& name) {
-  const io::TensorView* view = file.Find(name);
-  EXPECT_NE(view, nullptr) << name;
-  if (view == nullptr) return {};
-  std::vector<T> out(view->nbytes / sizeof(T));
-  std::memcpy(out.data(), view->data, view->nbytes);
-  return out;
-}
 
 // Peak signal-to-noise ratio of `a` against `b` for images in [-1, 1].
 double Psnr(const std::vector<float>& a, const std::vector<float>& b) {
@@ -117,7 +109,7 @@ TEST_P(TiledDecodeGoldenTest, MatchesDiffusersTiledDecode) {
   const io::TensorView* in = (*file)->Find("in.latent_normalized");
   ASSERT_NE(in, nullptr);
   const int64_t channels = in->shape[1], h = in->shape[2], w = in->shape[3];
-  const std::vector<float> latent = Tensor<float>(**file, "in.latent_normalized");
+  const std::vector<float> latent = io::testing::ReadTensor<float>(**file, "in.latent_normalized");
   auto decode = [&](const std::vector<float>& tile, int64_t th,
                     int64_t tw) -> absl::StatusOr<std::vector<float>> {
     auto outputs = model->Run(
@@ -131,7 +123,7 @@ TEST_P(TiledDecodeGoldenTest, MatchesDiffusersTiledDecode) {
   // The tiny VAE's own tiling: sample_size 32 px at scale 4 = 8 latent px.
   auto tiled = TiledDecode(latent, 1, channels, h, w, {8, 4}, decode);
   ASSERT_TRUE(tiled.ok()) << tiled.status();
-  const std::vector<float> expected = Tensor<float>(**file, "out.image");
+  const std::vector<float> expected = io::testing::ReadTensor<float>(**file, "out.image");
   ASSERT_EQ(tiled->size(), expected.size());
   EXPECT_LE(testing::MaxRelativeError(tiled->data(), expected.data(), expected.size()),
             1e-4);
@@ -139,7 +131,7 @@ TEST_P(TiledDecodeGoldenTest, MatchesDiffusersTiledDecode) {
   // Against the untiled decode: the tiny VAE's 8-pixel tiles are smaller
   // than its receptive field and it has random weights, the worst case for
   // tiling (docs/DECISIONS.md, session 6: measured 23.3 and 26.4 dB).
-  const std::vector<float> untiled = Tensor<float>(**file, "out.image_untiled");
+  const std::vector<float> untiled = io::testing::ReadTensor<float>(**file, "out.image_untiled");
   const double psnr = Psnr(*tiled, untiled);
   std::printf("%s: tiled vs untiled PSNR %.1f dB\n", GetParam().c_str(), psnr);
   EXPECT_GE(psnr, 20.0);

@@ -22,6 +22,18 @@
 
 namespace kiln::io::testing {
 
+// Tensor `name` of `file` as values of T (copied: safetensors data is only
+// byte-aligned); empty, with a test failure, when the file lacks it.
+template <typename T>
+std::vector<T> ReadTensor(const SafetensorsFile& file, const std::string& name) {
+  const TensorView* view = file.Find(name);
+  EXPECT_NE(view, nullptr) << name;
+  if (view == nullptr) return {};
+  std::vector<T> out(view->nbytes / sizeof(T));
+  std::memcpy(out.data(), view->data, view->nbytes);
+  return out;
+}
+
 // A fresh directory under gtest's TempDir(), removed with its contents.
 class TempDir {
  public:
