@@ -1,6 +1,6 @@
 // Issue 14's measurement: one VAE decode of a large image (default 2048 x
 // 2048) through a compiled artifact's vae_decode entry, tiled as kiln
-// generate tiles it (runtime/generate/tiled_decode.h), on a random latent
+// generate tiles it (runtime/generate/tiled_vae.h), on a random latent
 // (fixed seed). Prints the decode time, the process's peak RSS, the arena
 // of one tile and the arena the untiled decode would need.
 //
@@ -19,7 +19,7 @@
 
 #include "runtime/api/model.h"
 #include "runtime/executor/executor.h"
-#include "runtime/generate/tiled_decode.h"
+#include "runtime/generate/tiled_vae.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/executor/executor.h"
-#include "runtime/generate/tiled_decode.h"
+#include "runtime/generate/tiled_vae.h"
 #include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/image/image_ops.h"
 #include "runtime/image/resize.h"
@@ -284,10 +284,17 @@ absl::StatusOr<GenerateResult> Generator::Generate(
       if (spec.name == "guidance") return true;
     return false;
   }();
-  KILN_ASSIGN_OR_RETURN(shape.decode_tile,
-                        DecodeTile(request, shape.decode_batch, latent_h,
-                                   latent_w));
-  result.timing.vae_tile = shape.decode_tile * info_.vae_scale_factor;
+  KILN_ASSIGN_OR_RETURN(
+      const int64_t decode_tile,
+      VaeTile(request, "vae_decode", "latent_normalized",
+              {shape.decode_batch, channels, latent_h, latent_w}));
+  shape.decode_tile = decode_tile / info_.vae_scale_factor;
+  result.timing.vae_tile = decode_tile;
+  if (shape.references > 0) {
+    KILN_ASSIGN_OR_RETURN(shape.encode_tile,
+                          VaeTile(request, "vae_encode", "image",
+                                  {1, 3, size.height, size.width}));
+  }
   KILN_RETURN_IF_ERROR(CheckMemory(shape));
 
   // References: resized to the output grid, encoded, packed, concatenated.
@@ -299,13 +306,19 @@ absl::StatusOr<GenerateResult> Generator::Generate(
         image::RgbImage fitted,
         image::ResizeAndCenterCrop(reference, size.height, size.width));
     std::vector<float> pixels = image::ToNormalizedChw(fitted);
+    auto encode = [&](const std::vector<float>& tile, int64_t h, int64_t w) {
+      return runner.Run(
+          "vae_encode",
+          {{"image", HostTensorView::Of(DType::F32, {1, 3, h, w}, tile)}},
+          "latent_normalized");
+    };
     KILN_ASSIGN_OR_RETURN(
         std::vector<float> latents,
-        runner.Run("vae_encode",
-                   {{"image", HostTensorView::Of(
-                                  DType::F32, {1, 3, size.height, size.width},
-                                  pixels)}},
-                   "latent_normalized"));
+        shape.encode_tile > 0
+            ? TiledEncode(pixels, 1, size.height, size.width,
+                          {shape.encode_tile, info_.vae_scale_factor, channels},
+                          encode)
+            : encode(pixels, size.height, size.width));
     KILN_ASSIGN_OR_RETURN(
         std::vector<float> packed,
         pipeline::PackLatents(latents, {1, channels, latent_h, latent_w}));
@@ -470,9 +483,9 @@ absl::StatusOr<GenerateResult> Generator::Generate(
   return result;
 }
 
-absl::StatusOr<int64_t> Generator::DecodeTile(const GenerateRequest& request,
-                                               int64_t batch, int64_t latent_h,
-                                               int64_t latent_w) const {
+absl::StatusOr<int64_t> Generator::VaeTile(
+    const GenerateRequest& request, const std::string& entry,
+    const std::string& input, const std::vector<int64_t>& shape) const {
   const int64_t scale = info_.vae_scale_factor;
   if (request.vae_tile == 0) return 0;
   if (request.vae_tile > 0) {
@@ -482,18 +495,14 @@ absl::StatusOr<int64_t> Generator::DecodeTile(const GenerateRequest& request,
           " pixels; expected a multiple of ", 4 * scale,
           " (four latent pixels of this model's VAE)"));
     }
-    return request.vae_tile / scale;
+    return request.vae_tile;
   }
-  // Auto: tile only where the whole latent's decode would be large, so that
-  // the images of moderate sizes are exactly diffusers' untiled ones.
-  KILN_ASSIGN_OR_RETURN(
-      uint64_t untiled,
-      model_->executor().ArenaBytes(
-          "vae_decode",
-          {{"latent_normalized",
-            {batch, info_.latent_channels, latent_h, latent_w}}}));
+  // Auto: tile only where the whole call would be large, so that images of
+  // moderate sizes are exactly diffusers' untiled ones.
+  KILN_ASSIGN_OR_RETURN(uint64_t untiled,
+                        model_->executor().ArenaBytes(entry, {{input, shape}}));
   if (untiled <= GenerateRequest::kAutoVaeTileArenaBytes) return 0;
-  return info_.vae_tile_side / scale;
+  return info_.vae_tile_side;
 }
 
 namespace {

@@ -56,10 +56,11 @@ struct GenerateRequest {
   std::vector<image::RgbImage> references;
   // [num_images, C, h, w] latents to start from instead of the seed's.
   std::optional<std::vector<float>> init_noise;
-  // VAE decode tiles (tiled_decode.h), in image pixels: a multiple of 4 x
-  // the VAE's scale factor (32 for FLUX); 0 never tiles; kAutoVaeTile tiles
-  // with the VAE's sample_size (1024 for FLUX) when the untiled decode's
-  // intermediates would exceed kAutoVaeTileArenaBytes.
+  // VAE tiles (tiled_vae.h) for the decode and the references' encode, in
+  // image pixels: a multiple of 4 x the VAE's scale factor (32 for FLUX);
+  // 0 never tiles; kAutoVaeTile tiles with the VAE's sample_size (1024 for
+  // FLUX) each call whose untiled intermediates would exceed
+  // kAutoVaeTileArenaBytes.
   int vae_tile = kAutoVaeTile;
   static constexpr int kAutoVaeTile = -1;
   static constexpr uint64_t kAutoVaeTileArenaBytes = uint64_t{2} << 30;
@@ -113,10 +114,12 @@ class Generator {
  private:
   Generator(Model* model, ModelInfo info)
       : model_(model), info_(std::move(info)) {}
-  // The decode's tile side in latent pixels (0: untiled) for `request`.
-  absl::StatusOr<int64_t> DecodeTile(const GenerateRequest& request,
-                                     int64_t batch, int64_t latent_h,
-                                     int64_t latent_w) const;
+  // The tile side in image pixels (0: untiled) of `request` for a call of
+  // `entry` (vae_decode, vae_encode) with input `shape`.
+  absl::StatusOr<int64_t> VaeTile(const GenerateRequest& request,
+                                  const std::string& entry,
+                                  const std::string& input,
+                                  const std::vector<int64_t>& shape) const;
   // Fails when the calls of a generation of `shape` need more memory than
   // is available (see Generate).
   absl::Status CheckMemory(GenerationShape shape) const;

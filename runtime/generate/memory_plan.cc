@@ -23,8 +23,12 @@ InputShapes DenoiseShapes(const GenerationShape& s) {
 std::vector<EntryCall> GenerationCalls(const GenerationShape& s) {
   std::vector<EntryCall> calls = {{"denoise", DenoiseShapes(s)}};
   if (s.references > 0) {
-    const std::vector<int64_t> image = {1, 3, s.latent_height * s.scale,
-                                        s.latent_width * s.scale};
+    int64_t h = s.latent_height * s.scale, w = s.latent_width * s.scale;
+    if (s.encode_tile > 0) {
+      h = std::min(h, s.encode_tile);
+      w = std::min(w, s.encode_tile);
+    }
+    const std::vector<int64_t> image = {1, 3, h, w};
     calls.push_back({"vae_encode", {{"image", image}}});
   }
   const int64_t h = s.decode_tile > 0

@@ -31,6 +31,7 @@ struct GenerationShape {
   int64_t pooled_width = 0;     // CLIP pooled size
   bool guidance = false;        // denoise takes `guidance`
   int64_t decode_tile = 0;      // latent pixels per VAE tile; 0: untiled
+  int64_t encode_tile = 0;      // image pixels per reference tile; 0: untiled
 };
 
 struct EntryCall {
@@ -43,7 +44,8 @@ struct EntryCall {
 InputShapes DenoiseShapes(const GenerationShape& shape);
 
 // Every kind of call the generation makes: denoise, vae_encode (one per
-// reference, all the same size), vae_decode (the whole latent, or one tile).
+// reference, all the same size: the whole image or one tile), vae_decode
+// (the whole latent, or one tile).
 std::vector<EntryCall> GenerationCalls(const GenerationShape& shape);
 
 struct ArenaNeed {

@@ -1,6 +1,7 @@
-"""Golden data for Kiln's tiled VAE decode (runtime/generate/tiled_decode.h):
-what diffusers' AutoencoderKL.tiled_decode makes of a latent larger than one
-tile, and the untiled decode of the same latent.
+"""Golden data for Kiln's tiled VAE (runtime/generate/tiled_vae.h): what
+diffusers' AutoencoderKL.tiled_decode makes of a latent larger than one tile,
+what its tiled encode makes of an image larger than one tile, and the untiled
+results of the same inputs.
 
     ~/.venvs/kiln-ref/bin/python test/goldens/make_vae_tiling_goldens.py
 
@@ -12,6 +13,12 @@ after it). Each case:
   out.image             F32 [1, 3, 4h, 4w] vae.enable_tiling(); vae.decode(z / scale + shift)
   out.image_untiled     F32 [1, 3, 4h, 4w] the same without tiling
   metadata              tile_sample_min_size, tile_latent_min_size, tile_overlap_factor
+
+and each encode case (encode_*):
+
+  in.image                  F32 [1, 3, H, W] a smooth-ish image in [-1, 1]
+  out.latent_normalized     F32 [1, 16, H/4, W/4] (mean - shift) * scale, tiled encode
+  out.latent_normalized_untiled  the same without tiling
 
 with the tiny VAE's own tiling settings: sample_size 32 px, so tiles of 8 x 8
 latent pixels that overlap by a quarter, blended over 8 image pixels.
@@ -31,6 +38,10 @@ import torch  # noqa: E402
 from diffusers import AutoencoderKL  # noqa: E402
 
 OUT = common.CASES_DIR / "vae_tiled"
+ENCODE_CASES = [
+    # 3 x 4 image tiles of 32 px, the last row and column partial.
+    dict(name="encode_64x96", hw=(64, 96), seed=710),
+]
 CASES = [
     # 3 x 4 tiles, the last row and column partial.
     dict(name="decode_16x24", hw=(16, 24), seed=700),
@@ -61,6 +72,29 @@ def main() -> None:
         }
         save_safetensors(
             {"in.latent_normalized": z, "out.image": tiled, "out.image_untiled": untiled},
+            OUT / f"{case['name']}.safetensors", meta)
+        print(f"{case['name']}: tiled vs untiled max |diff| {meta['max_abs_tiled_vs_untiled']:.4f}")
+    for case in ENCODE_CASES:
+        g = torch.Generator().manual_seed(case["seed"])
+        h, w = case["hw"]
+        img = torch.rand(1, 3, h // 8, w // 8, generator=g) * 2 - 1
+        img = torch.nn.functional.interpolate(img, size=(h, w), mode="bilinear", align_corners=False)
+        img = (img + 0.1 * torch.randn(1, 3, h, w, generator=g)).clamp(-1, 1)
+        with torch.no_grad():
+            vae.disable_tiling()
+            untiled = (vae.encode(img).latent_dist.mean - shift) * scale
+            vae.enable_tiling()
+            tiled = (vae.encode(img).latent_dist.mean - shift) * scale
+        meta = {
+            "tile_sample_min_size": vae.tile_sample_min_size,
+            "tile_latent_min_size": vae.tile_latent_min_size,
+            "tile_overlap_factor": vae.tile_overlap_factor,
+            "max_abs_tiled_vs_untiled": float((tiled - untiled).abs().max()),
+            "versions": f"diffusers {diffusers.__version__}, torch {torch.__version__}",
+        }
+        save_safetensors(
+            {"in.image": img, "out.latent_normalized": tiled,
+             "out.latent_normalized_untiled": untiled},
             OUT / f"{case['name']}.safetensors", meta)
         print(f"{case['name']}: tiled vs untiled max |diff| {meta['max_abs_tiled_vs_untiled']:.4f}")
 

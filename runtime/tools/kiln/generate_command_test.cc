@@ -257,6 +257,21 @@ TEST_F(GenerateCliTest, DecodesInTilesWhenAsked) {
   EXPECT_EQ(image->height, 96);
 }
 
+TEST_F(GenerateCliTest, EncodesAReferenceInTilesToo) {
+  // 64 x 96 with tiles of 32: the reference's encode takes 3 x 4 tiles.
+  Result result = Kiln({KILN_TINY_ARTIFACT, "-p", "make it red", "--image",
+                        std::string(KILN_GOLDENS_DIR) +
+                            "/cases/generate/edit_ref.png",
+                        "--steps", "2", "--width", "64", "--height", "96",
+                        "--max-sequence-length", "16", "--vae-tile", "32",
+                        "-o", Output()});
+  ASSERT_EQ(result.status, 0) << result.err;
+  absl::StatusOr<image::RgbImage> image = image::ReadPng(Output());
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->width, 64);
+  EXPECT_EQ(image->height, 96);
+}
+
 TEST_F(GenerateCliTest, RefusesATileThatIsNotWholeLatentBlocks) {
   // The tiny VAE's scale is 4: tiles are multiples of 16 pixels.
   ExpectCleanFailure(Kiln(Quick({"--vae-tile", "20", "-o", Output()})), 1,

@@ -1,9 +1,9 @@
-// Tiled VAE decode: the tiling itself with a pointwise "decoder" (tiling a
-// local operation must change nothing), and the tiny model's vae_decode
-// entry through the compiled artifact against diffusers'
-// AutoencoderKL.tiled_decode (test/goldens/cases/vae_tiled, made by
+// Tiled VAE: the tiling itself with a pointwise "decoder" (tiling a local
+// operation must change nothing), and the tiny model's vae_decode and
+// vae_encode entries through the compiled artifact against diffusers'
+// tiled decode and encode (test/goldens/cases/vae_tiled, made by
 // test/goldens/make_vae_tiling_goldens.py) and against the untiled decode.
-#include "runtime/generate/tiled_decode.h"
+#include "runtime/generate/tiled_vae.h"
 
 #include <cmath>
 #include <cstring>
@@ -85,7 +85,7 @@ TEST(TiledDecodeTest, ADecodedTileOfTheWrongSizeIsAnError) {
       [](const std::vector<float>&, int64_t, int64_t)
           -> absl::StatusOr<std::vector<float>> { return std::vector<float>(7); });
   ASSERT_FALSE(result.ok());
-  EXPECT_THAT(result.status().message(), HasSubstr("decoded to 7 values"));
+  EXPECT_THAT(result.status().message(), HasSubstr("mapped to 7 values"));
 }
 
 
@@ -139,6 +139,46 @@ TEST_P(TiledDecodeGoldenTest, MatchesDiffusersTiledDecode) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, TiledDecodeGoldenTest,
                          ::testing::Values("decode_16x24", "decode_6x20"));
+
+TEST(TiledEncodeGoldenTest, MatchesDiffusersTiledEncode) {
+  auto model = Model::Open(KILN_TINY_ARTIFACT, {/*num_threads=*/2, DeviceKind::kCpu});
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto file = io::SafetensorsFile::Open(std::string(KILN_GOLDENS_DIR) +
+                                        "/cases/vae_tiled/encode_64x96.safetensors");
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::vector<float> image = io::testing::ReadTensor<float>(**file, "in.image");
+  int tiles = 0;
+  auto encode = [&](const std::vector<float>& tile, int64_t th,
+                    int64_t tw) -> absl::StatusOr<std::vector<float>> {
+    ++tiles;
+    auto outputs = model->Run(
+        "vae_encode", {{"image", HostTensorView::Of(DType::F32, {1, 3, th, tw}, tile)}});
+    if (!outputs.ok()) return outputs.status();
+    const OwnedTensor& latent = outputs->at("latent_normalized");
+    return std::vector<float>(latent.data_as<float>(),
+                              latent.data_as<float>() + latent.numel());
+  };
+  // The tiny VAE's tiling: image tiles of sample_size 32 px, every 24 px.
+  auto tiled = TiledEncode(image, 1, 64, 96, {32, 4, 16}, encode);
+  ASSERT_TRUE(tiled.ok()) << tiled.status();
+  EXPECT_EQ(tiles, 12);
+  const std::vector<float> expected =
+      io::testing::ReadTensor<float>(**file, "out.latent_normalized");
+  ASSERT_EQ(tiled->size(), expected.size());
+  EXPECT_LE(testing::MaxRelativeError(tiled->data(), expected.data(), expected.size()),
+            1e-4);
+}
+
+TEST(TiledEncodeTest, RefusesTilesThatAreNotWholeLatentBlocks) {
+  const std::vector<float> image(3 * 64 * 64);
+  auto result = TiledEncode(
+      image, 1, 64, 64, {24, 4, 16},
+      [](const std::vector<float>&, int64_t, int64_t)
+          -> absl::StatusOr<std::vector<float>> { return std::vector<float>(); });
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("positive multiple of 16 pixels"));
+}
 
 }  // namespace
 }  // namespace kiln::generate
