@@ -50,6 +50,17 @@ CASES = [
 ]
 
 
+def tiling_meta(vae, tiled, untiled) -> dict:
+    """The case's metadata: diffusers' tiling settings and the tiling's effect."""
+    return {
+        "tile_sample_min_size": vae.tile_sample_min_size,
+        "tile_latent_min_size": vae.tile_latent_min_size,
+        "tile_overlap_factor": vae.tile_overlap_factor,
+        "max_abs_tiled_vs_untiled": float((tiled - untiled).abs().max()),
+        "versions": f"diffusers {diffusers.__version__}, torch {torch.__version__}",
+    }
+
+
 def main() -> None:
     vae = AutoencoderKL.from_pretrained(common.MODEL_DIR / "vae").eval()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -63,13 +74,7 @@ def main() -> None:
             untiled = vae.decode(z / scale + shift, return_dict=False)[0]
             vae.enable_tiling()
             tiled = vae.decode(z / scale + shift, return_dict=False)[0]
-        meta = {
-            "tile_sample_min_size": vae.tile_sample_min_size,
-            "tile_latent_min_size": vae.tile_latent_min_size,
-            "tile_overlap_factor": vae.tile_overlap_factor,
-            "max_abs_tiled_vs_untiled": float((tiled - untiled).abs().max()),
-            "versions": f"diffusers {diffusers.__version__}, torch {torch.__version__}",
-        }
+        meta = tiling_meta(vae, tiled, untiled)
         save_safetensors(
             {"in.latent_normalized": z, "out.image": tiled, "out.image_untiled": untiled},
             OUT / f"{case['name']}.safetensors", meta)
@@ -85,13 +90,7 @@ def main() -> None:
             untiled = (vae.encode(img).latent_dist.mean - shift) * scale
             vae.enable_tiling()
             tiled = (vae.encode(img).latent_dist.mean - shift) * scale
-        meta = {
-            "tile_sample_min_size": vae.tile_sample_min_size,
-            "tile_latent_min_size": vae.tile_latent_min_size,
-            "tile_overlap_factor": vae.tile_overlap_factor,
-            "max_abs_tiled_vs_untiled": float((tiled - untiled).abs().max()),
-            "versions": f"diffusers {diffusers.__version__}, torch {torch.__version__}",
-        }
+        meta = tiling_meta(vae, tiled, untiled)
         save_safetensors(
             {"in.image": img, "out.latent_normalized": tiled,
              "out.latent_normalized_untiled": untiled},
