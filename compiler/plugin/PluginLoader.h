@@ -22,7 +22,10 @@ namespace mlir::kiln {
 /// Loads the pass plugin at `path` and registers its passes. On failure,
 /// prints one line to `errors` ("<path>: ...": cannot be opened, not a Kiln
 /// pass plugin, built against another Kiln version, registration refused)
-/// and registers nothing.
+/// and does not call its registration entry point. (The library stays
+/// loaded either way: its version can only be read from the loaded library,
+/// so its static initializers have run; Kiln's plugins register in the
+/// entry point, KILN_PASS_PLUGIN.)
 LogicalResult loadPassPlugin(llvm::StringRef path, llvm::raw_ostream &errors);
 
 /// Takes every `--load-pass-plugin=PATH` and `--load-pass-plugin PATH` out

@@ -19,6 +19,7 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&& other) noexcept {
   executor_ = std::move(other.executor_);
   gpu_ = std::move(other.gpu_);
+  gpu_fallback_ = std::move(other.gpu_fallback_);
   device_ = std::move(other.device_);
   artifact_ = std::move(other.artifact_);
   return *this;
@@ -102,10 +103,21 @@ absl::StatusOr<Model> Model::Open(const std::string& path,
   KILN_ASSIGN_OR_RETURN(model.artifact_, artifact::Artifact::Open(path));
   model.device_ = std::make_unique<hal::cpu::CpuDevice>(num_threads);
   KILN_ASSIGN_OR_RETURN(model.gpu_, OpenGpu(*model.artifact_, options.device));
-  KILN_ASSIGN_OR_RETURN(
-      model.executor_,
+  absl::StatusOr<std::unique_ptr<executor::Executor>> executor =
       executor::Executor::Create(model.artifact_.get(), model.device_.get(),
-                                 model.gpu_.get()));
+                                 model.gpu_.get());
+  // Auto: a GPU this artifact cannot use (another architecture, too little
+  // memory for the weights, PTX the driver rejects) leaves the CPU to run
+  // it; the reason is kept for the caller to show.
+  if (!executor.ok() && model.gpu_ != nullptr &&
+      options.device == DeviceKind::kAuto) {
+    model.gpu_fallback_ = std::string(executor.status().message());
+    model.gpu_.reset();
+    executor = executor::Executor::Create(model.artifact_.get(),
+                                          model.device_.get(), nullptr);
+  }
+  if (!executor.ok()) return executor.status();
+  model.executor_ = std::move(executor).value();
   return model;
 }
 

@@ -125,6 +125,10 @@ class Model {
   // capability 9.0)".
   std::string device_description() const;
   bool on_gpu() const { return gpu_ != nullptr; }
+  // With DeviceKind::kAuto: why a GPU that was found does not run the model
+  // (an architecture other than compiled for, too little GPU memory for the
+  // weights, ...); empty otherwise.
+  const std::string& gpu_fallback() const { return gpu_fallback_; }
 
   // The loaded artifact (runtime/artifact/artifact.h): dims, entries and
   // their specs, parameters, metadata blobs (configs, tokenizer files).
@@ -137,6 +141,7 @@ class Model {
   std::unique_ptr<artifact::Artifact> artifact_;
   std::unique_ptr<hal::cpu::CpuDevice> device_;
   std::unique_ptr<hal::cuda::CudaDevice> gpu_;  // null: runs on the CPU
+  std::string gpu_fallback_;
   std::unique_ptr<executor::Executor> executor_;
 };
 

@@ -206,6 +206,15 @@ TEST_F(ModelCudaTest, AnOlderGpuIsRefusedWithBothCapabilities) {
   EXPECT_THAT(model.status().message(), HasSubstr("8.0"));
 }
 
+TEST_F(ModelCudaTest, AutoFallsBackToTheCpuFromAGpuItCannotUse) {
+  ScopedEnv older("FAKE_CUDA_CC", "80");
+  absl::StatusOr<Model> model =
+      Model::Open(WriteModel(dir_, true), {1, DeviceKind::kAuto});
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_FALSE(model->on_gpu());
+  EXPECT_THAT(model->gpu_fallback(), HasSubstr("sm_90a"));
+}
+
 TEST_F(ModelCudaTest, TooLittleGpuMemoryForTheWeightsSaysHowMuch) {
   ScopedEnv free_memory("FAKE_CUDA_FREE_MIB", "0");
   absl::StatusOr<Model> model =

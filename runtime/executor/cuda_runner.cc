@@ -235,11 +235,14 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> CudaRunner::Run(
         for (size_t w = 0; w < descriptor.num_words(); ++w)
           params.push_back(descriptor.words() + w);
       }
-      KILN_RETURN_IF_ERROR(Prefixed(
-          at(), device_->Launch(kernels[k].function,
-                                {static_cast<unsigned>(blocks), 1, 1},
-                                {static_cast<unsigned>(threads), 1, 1}, 0,
-                                params.data())));
+      absl::Status launched = device_->Launch(
+          kernels[k].function, {static_cast<unsigned>(blocks), 1, 1},
+          {static_cast<unsigned>(threads), 1, 1}, 0, params.data());
+      if (!launched.ok()) {
+        // The kernels already queued read the buffers freed on return.
+        device_->Synchronize().IgnoreError();
+        return Prefixed(at(), launched);
+      }
     }
     if (stats != nullptr && stats->time_each_dispatch) {
       KILN_RETURN_IF_ERROR(Prefixed(at(), device_->Synchronize()));

@@ -488,6 +488,11 @@ absl::StatusOr<int64_t> Generator::VaeTile(
     const std::string& input, const std::vector<int64_t>& shape) const {
   const int64_t scale = info_.vae_scale_factor;
   if (request.vae_tile == 0) return 0;
+  if (request.vae_tile < 0 && request.vae_tile != GenerateRequest::kAutoVaeTile) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the VAE tile is ", request.vae_tile,
+        " pixels; expected a positive size, 0 (never) or kAutoVaeTile"));
+  }
   if (request.vae_tile > 0) {
     if (request.vae_tile % (4 * scale) != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -528,14 +533,17 @@ absl::Status Generator::CheckMemory(GenerationShape shape) const {
   // to try what a smaller machine would say.
   if (const char* limit = std::getenv("KILN_MEMORY_LIMIT")) {
     uint64_t bytes = 0;
-    if (absl::SimpleAtoi(limit, &bytes) && (available == 0 || bytes < available))
-      available = bytes;
+    if (!absl::SimpleAtoi(limit, &bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "KILN_MEMORY_LIMIT must be a number of bytes, got '", limit, "'"));
+    }
+    if (available == 0 || bytes < available) available = bytes;
   }
   if (available == 0 || need.bytes <= available) return absl::OkStatus();
   // The largest output of the same aspect that fits, in steps of 2 latent
   // pixels (one token) per side.
   const int64_t scale = shape.scale;
-  std::string fits = "none";
+  std::string fits;
   for (double f = 0.9; f > 0.01; f *= 0.9) {
     GenerationShape smaller = shape;
     smaller.latent_height = std::max<int64_t>(2, int64_t(shape.latent_height * f) / 2 * 2);
@@ -554,9 +562,12 @@ absl::Status Generator::CheckMemory(GenerationShape shape) const {
       " reference(s) needs ", Gib(need.bytes), " for the intermediates of '",
       need.entry, "' (attention grows with the square of the tokens), but "
       "this machine has ", Gib(available),
-      " available (MemAvailable, or KILN_MEMORY_LIMIT); the largest size of this aspect that fits is ",
-      fits, need.entry == "vae_decode" ? " (or decode in tiles: --vae-tile)"
-                                       : ""));
+      " available (MemAvailable, or KILN_MEMORY_LIMIT); ",
+      fits.empty() ? "no size of this aspect fits"
+                   : "the largest size of this aspect that fits is " + fits,
+      need.entry == "vae_decode" && shape.decode_tile == 0
+          ? " (or decode in tiles: --vae-tile)"
+          : ""));
 }
 
 }  // namespace kiln::generate

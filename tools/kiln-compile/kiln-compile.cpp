@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
       auto cuda = mlir::kiln::lookupCudaTarget(name);
       if (mlir::failed(cuda) || cudaTarget) {
         llvm::errs() << "kiln-compile: bad --target '" << name
-                     << "': expected one cuda:sm_<NN>[a] with NN >= 80, "
+                     << "': expected one cuda:sm_<NN>[a] with NN from 80 to 120, "
                         "e.g. cuda:sm_90a\n";
         return 2;
       }

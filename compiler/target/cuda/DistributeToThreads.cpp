@@ -185,16 +185,25 @@ LogicalResult distributeKernel(func::FuncOp kernel) {
   if (ops.empty())
     return success();
   // Several ops share the threads' ownership of output elements (the pass
-  // description says why) as long as none reads what another one writes.
+  // description says why) as long as none reads what another one writes and
+  // ops that write the same buffer write it through the same view.
   for (linalg::LinalgOp writer : ops)
     for (Value written : writer.getDpsInits())
-      for (linalg::LinalgOp reader : ops)
-        for (OpOperand *input : reader.getDpsInputOperands())
-          if (reader != writer &&
-              rootBuffer(input->get()) == rootBuffer(written))
-            return reader.emitOpError(
+      for (linalg::LinalgOp other : ops) {
+        if (other == writer)
+          continue;
+        for (OpOperand *input : other.getDpsInputOperands())
+          if (rootBuffer(input->get()) == rootBuffer(written))
+            return other.emitOpError(
                 "reads a buffer another op of its kernel writes; the CUDA "
                 "target needs a grid barrier there");
+        for (Value alsoWritten : other.getDpsInits())
+          if (alsoWritten != written &&
+              rootBuffer(alsoWritten) == rootBuffer(written))
+            return other.emitOpError(
+                "writes a buffer another op of its kernel writes through "
+                "another view; the CUDA target needs a grid barrier there");
+      }
   OpBuilder b(kernel.getContext());
   b.setInsertionPointToStart(&kernel.getBody().front());
   auto [start, stride] = threadStartAndStride(b, kernel.getLoc());

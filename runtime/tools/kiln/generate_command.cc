@@ -285,6 +285,10 @@ int GenerateCommand(const std::vector<std::string>& raw) {
   }
   absl::StatusOr<Model> model = Model::Open(args.positional[0], model_options);
   if (!model.ok()) return Failed("generate", model.status());
+  if (!model->gpu_fallback().empty() && !quiet) {
+    std::cerr << "kiln generate: running on the CPU: " << model->gpu_fallback()
+              << "\n";
+  }
   absl::StatusOr<generate::Generator> generator =
       generate::Generator::Create(&*model);
   if (!generator.ok()) return Failed("generate", generator.status());

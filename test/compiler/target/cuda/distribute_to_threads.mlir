@@ -154,6 +154,20 @@ func.func @read_after_write(%a: memref<?xf32>, %t: memref<?xf32>, %c: memref<?xf
 
 // -----
 
+// Tests that two ops writing different views of one buffer are refused:
+// their elements' owners differ.
+func.func @two_views(%a: memref<4x4xf32>, %c: memref<4x4xf32>) attributes {kiln.dispatch} {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x4xf32>)
+  %part = memref.subview %c[0, 0] [2, 4] [1, 1] : memref<4x4xf32> to memref<2x4xf32, strided<[4, 1]>>
+  %src = memref.subview %a[0, 0] [2, 4] [1, 1] : memref<4x4xf32> to memref<2x4xf32, strided<[4, 1]>>
+  // expected-error @+1 {{writes a buffer another op of its kernel writes through another view}}
+  linalg.copy ins(%src : memref<2x4xf32, strided<[4, 1]>>) outs(%part : memref<2x4xf32, strided<[4, 1]>>)
+  return
+}
+
+// -----
+
 // Tests that functions that are not dispatch kernels are left alone.
 // CHECK-LABEL: func.func @host
 // CHECK: linalg.copy

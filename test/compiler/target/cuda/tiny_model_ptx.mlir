@@ -24,5 +24,5 @@
 // The tiny model's four components have hundreds of dispatches.
 // COUNT: {{[1-9][0-9][0-9]+}}
 
-// OLD: bad --target 'cuda:sm_75': expected one cuda:sm_<NN>[a] with NN >= 80
+// OLD: bad --target 'cuda:sm_75': expected one cuda:sm_<NN>[a] with NN from 80 to 120
 // NOCUDA: --emit=ptx needs a cuda target in --target
