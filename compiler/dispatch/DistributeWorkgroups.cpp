@@ -1,6 +1,7 @@
 //===- DistributeWorkgroups.cpp - Block distribution over workgroups ------===//
 
 #include "compiler/dispatch/ContractionLike.h"
+#include "compiler/dispatch/FlashAttentionLoops.h"
 #include "compiler/dispatch/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -176,6 +177,46 @@ linalg::LinalgOp restrictLoop(RewriterBase &rewriter, linalg::LinalgOp op,
   return linalgOp;
 }
 
+/// Attention splits its heads over the workgroups: each head is independent
+/// and a whole (batch, head) keeps its keys and values in cache across the
+/// query rows. Every operand but the mask has heads in dimension 2; the
+/// mask in dimension 1, unless it broadcasts there (a static 1).
+LogicalResult distributeAttention(func::FuncOp kernel, FlashAttentionOp op,
+                                  Value id, Value count, bool lowerToLoops) {
+  auto query = dyn_cast<BlockArgument>(op.getQuery());
+  if (!query || query.getOwner() != &kernel.getBody().front())
+    return op.emitOpError("expects the query to be a kernel argument");
+  Location loc = op.getLoc();
+  IRRewriter rewriter(op);
+  Value heads = memref::DimOp::create(rewriter, loc, query, 2);
+  auto [start, end] = blockOf(rewriter, loc, heads, id, count, 1);
+  Value extent = arith::SubIOp::create(rewriter, loc, end, start);
+  auto restrict = [&](Value value, unsigned dim) -> Value {
+    auto type = cast<MemRefType>(value.getType());
+    if (type.getDimSize(dim) == 1)
+      return value;
+    SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+        strides(4, rewriter.getIndexAttr(1)), sizes;
+    for (unsigned d = 0; d < 4; ++d)
+      sizes.push_back(memref::getMixedSize(rewriter, loc, value, d));
+    offsets[dim] = start;
+    sizes[dim] = extent;
+    return memref::SubViewOp::create(rewriter, loc, value, offsets, sizes,
+                                      strides);
+  };
+  Value mask = op.getMask() ? restrict(op.getMask(), 1) : Value();
+  auto restricted = FlashAttentionOp::create(
+      rewriter, loc, TypeRange{}, restrict(op.getQuery(), 2),
+      restrict(op.getKey(), 2), restrict(op.getValue(), 2),
+      restrict(op.getInit(), 2), mask, op.getScaleAttr(), op.getCausalAttr());
+  rewriter.eraseOp(op);
+  if (lowerToLoops)
+    lowerFlashAttentionToLoops(rewriter, restricted);
+  kernel->setAttr(kExtentAttr, rewriter.getDenseI64ArrayAttr(
+                                   {query.getArgNumber(), 2}));
+  return success();
+}
+
 LogicalResult distribute(func::FuncOp kernel, bool lowerToLoops) {
   Block &body = kernel.getBody().front();
   Location loc = kernel.getLoc();
@@ -193,11 +234,15 @@ LogicalResult distribute(func::FuncOp kernel, bool lowerToLoops) {
     rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                 copy.getTarget());
   }
+  SmallVector<FlashAttentionOp> attentions(body.getOps<FlashAttentionOp>());
   SmallVector<linalg::LinalgOp> ops(body.getOps<linalg::LinalgOp>());
-  if (ops.size() != 1)
+  if (attentions.size() == 1 && ops.empty())
+    return distributeAttention(kernel, attentions.front(), id, count,
+                               lowerToLoops);
+  if (ops.size() + attentions.size() != 1)
     return kernel.emitOpError("expects exactly one compute op per kernel, "
                               "found ")
-           << ops.size();
+           << ops.size() + attentions.size();
   linalg::LinalgOp op = ops.front();
   std::optional<unsigned> loop = chooseLoop(op, kernel);
   std::optional<std::pair<int64_t, int64_t>> extent;

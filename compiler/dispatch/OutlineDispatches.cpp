@@ -1,6 +1,7 @@
 //===- OutlineDispatches.cpp - One kernel per compute op ------------------===//
 
 #include "compiler/dispatch/Passes.h"
+#include "dialects/kiln/IR/KilnOps.h"
 
 #include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -43,6 +44,11 @@ SmallVector<int64_t> sizeEqualities(Operation *op,
       tie(copy.getSource(), d, copy.getTarget(), d);
     return quads;
   }
+  if (auto attention = dyn_cast<FlashAttentionOp>(op)) {
+    for (const FlashAttentionOp::SizeTie &t : attention.getSizeTies())
+      tie(t.a, t.aDim, t.b, t.bDim);
+    return quads;
+  }
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp)
     return quads;
@@ -66,9 +72,9 @@ SmallVector<int64_t> sizeEqualities(Operation *op,
   return quads;
 }
 
-/// Ops that become kernels: every structured op and buffer copy.
+/// Ops that become kernels: every structured op, buffer copy and kernel op.
 bool isComputeOp(Operation *op) {
-  return isa<linalg::LinalgOp, memref::CopyOp>(op);
+  return isa<linalg::LinalgOp, memref::CopyOp, FlashAttentionOp>(op);
 }
 
 /// Host ops a kernel may recompute: pure index/scalar arithmetic and sizes.

@@ -197,7 +197,8 @@ def DistributeWorkgroupsPass
     innermost dimension are multiples of 16 elements. Any count works, so
     the runtime picks one for its threads. A kernel without a parallel
     dimension runs in workgroup 0 only. `memref.copy` becomes `linalg.copy`
-    first.
+    first. `kiln.flash_attention` splits its heads (every head is
+    independent, and one keeps its keys and values in cache).
 
     With `lower-to-loops` (the default) the restricted op becomes `scf.for`
     loops, which plain upstream lowering takes (the JIT runner); without it
@@ -220,7 +221,8 @@ def DistributeWorkgroupsPass
            "Turn each kernel's restricted op into scf.for loops">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
-                           "mlir::linalg::LinalgDialect"];
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect"];
 }
 
 #endif // KILN_COMPILER_DISPATCH_PASSES_TD

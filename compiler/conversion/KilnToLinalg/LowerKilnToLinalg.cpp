@@ -23,6 +23,8 @@ struct LowerKilnToLinalgPass
     // Weights are bound by whoever runs the code (an argument, a mapped
     // segment), not computed: they stay for a later pass.
     target.addLegalOp<WeightOp>();
+    // Kernel ops are what the lowering produces where linalg falls short.
+    target.addLegalOp<FlashAttentionOp>();
     RewritePatternSet patterns(ctx);
     populateKilnToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

@@ -53,7 +53,8 @@ std::string cpuTargetNames() {
 /// calls. canonicalize + cse fold the tiles' repeated index arithmetic
 /// before upstream lowering to LLVM and the ABI wrappers.
 static constexpr const char *kKernelPipeline =
-    "kiln-cpu-vectorize-contractions,kiln-cpu-materialize-zero-init,"
+    "kiln-cpu-vectorize-contractions,kiln-cpu-vectorize-attention,"
+    "kiln-cpu-materialize-zero-init,"
     "kiln-cpu-reassociate-reductions,"
     "convert-linalg-to-loops,kiln-cpu-approximate-math,canonicalize,cse,"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"

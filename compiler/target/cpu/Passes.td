@@ -51,6 +51,28 @@ def VectorizeContractionsPass
                            "mlir::vector::VectorDialect"];
 }
 
+def VectorizeAttentionPass
+    : Pass<"kiln-cpu-vectorize-attention", "mlir::ModuleOp"> {
+  let summary = "kiln.flash_attention as a register-tiled vector<8xf32> kernel";
+  let description = [{
+    Rewrites every `kiln.flash_attention` on memrefs into FlashAttention's
+    loops: per (batch, head), blocks of query rows; per block, the keys in
+    blocks of 64, each copied transposed into a stack panel; per tile of 6
+    query rows, the 6x64 scores from 6x16 register tiles of `vector.fma`,
+    the online softmax over them (a running maximum and sum per row), and
+    the output rows rescaled and updated with the probabilities times the
+    values, 6x16 outputs in registers. No buffer larger than the panel and
+    a few rows exists, so the memory is linear in the tokens. Ops whose
+    operands are not contiguous along their last dimension become scalar
+    loops (the reference form, compiler/dispatch/FlashAttentionLoops.h).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def MaterializeZeroInitPass
     : Pass<"kiln-cpu-materialize-zero-init", "mlir::ModuleOp"> {
   let summary = "Fills the outputs of kiln.zero_init ops the vectorizer left alone";

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/dispatch/FlashAttentionLoops.h"
 #include "compiler/target/cuda/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -162,6 +163,32 @@ LogicalResult distribute(linalg::LinalgOp op, Value start, Value stride) {
   return success();
 }
 
+/// kiln.flash_attention: each thread takes whole (batch, query, head) rows,
+/// the online softmax over the keys in registers (the scalar reference
+/// form; tensor-core attention replaces it).
+void distributeAttention(FlashAttentionOp op, Value start, Value stride) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value q = op.getQuery();
+  SmallVector<Value> sizes;
+  Value total = arith::ConstantIndexOp::create(b, loc, 1);
+  for (unsigned d = 0; d < 3; ++d) {
+    sizes.push_back(memref::DimOp::create(b, loc, q, d));
+    total = arith::MulIOp::create(b, loc, total, sizes.back());
+  }
+  auto rows = scf::ForOp::create(b, loc, start, total, stride);
+  b.setInsertionPointToStart(rows.getBody());
+  // Row-major over (batch, query, head): neighbouring threads take the heads
+  // of one token, whose q and output rows are adjacent in memory.
+  Value rest = rows.getInductionVar();
+  Value head = arith::RemUIOp::create(b, loc, rest, sizes[2]);
+  rest = arith::DivUIOp::create(b, loc, rest, sizes[2]);
+  Value query = arith::RemUIOp::create(b, loc, rest, sizes[1]);
+  Value batch = arith::DivUIOp::create(b, loc, rest, sizes[1]);
+  emitFlashAttentionRow(b, loc, op, batch, query, head);
+  op->erase();
+}
+
 /// The buffer a view is of: through subviews, reshapes and casts.
 Value rootBuffer(Value view) {
   while (Operation *def = view.getDefiningOp()) {
@@ -180,6 +207,17 @@ LogicalResult distributeKernel(func::FuncOp kernel) {
     rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                 copy.getTarget());
   });
+  SmallVector<FlashAttentionOp> attentions;
+  kernel.walk([&](FlashAttentionOp op) { attentions.push_back(op); });
+  if (!attentions.empty()) {
+    // Outlining gives a kernel op a dispatch of its own.
+    OpBuilder b(kernel.getContext());
+    b.setInsertionPointToStart(&kernel.getBody().front());
+    auto [start, stride] = threadStartAndStride(b, kernel.getLoc());
+    for (FlashAttentionOp op : attentions)
+      distributeAttention(op, start, stride);
+    return success();
+  }
   SmallVector<linalg::LinalgOp> ops;
   kernel.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   if (ops.empty())

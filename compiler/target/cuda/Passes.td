@@ -43,6 +43,7 @@ def DistributeToThreadsPass
                            "mlir::arith::ArithDialect",
                            "mlir::gpu::GPUDialect",
                            "mlir::memref::MemRefDialect",
+                           "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect"];
 }
 

@@ -481,4 +481,6 @@ def Kiln_TransposeOp : Kiln_InferredOp<"transpose"> {
   let hasCanonicalizer = 1;
 }
 
+include "dialects/kiln/IR/KilnKernelOps.td"
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

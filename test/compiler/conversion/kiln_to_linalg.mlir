@@ -15,30 +15,13 @@ func.func @linear(%x: tensor<1x?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128
 
 // -----
 
-// Tests that attention without a mask is q scaled first (not the scores),
-// a dot product, row max, the exponentials (one exp per score, written
-// over the scores), their row sums, one reciprocal per row, the weighted sum of the exponentials, then
-// its rows scaled by the reciprocals.
+// Tests that attention becomes one kiln.flash_attention into an empty
+// tensor (no queries x keys scores tensor), with the default scale
+// 1/sqrt(head_dim).
 // CHECK-LABEL: @attention
-// CHECK: arith.constant 2.500000e-01 : f32
-// CHECK: arith.mulf
-// CHECK: %[[SCORES:.+]] = linalg.generic {{.*}}"reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x2x?x?xf32>)
-// CHECK: %[[MAX:.+]] = linalg.generic {{.*}}"reduction"]} ins(%[[SCORES]] :
-// CHECK: arith.maximumf
-// CHECK: %[[EXPS:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[MAX]] : tensor<1x2x?xf32>) outs(%[[SCORES]] : tensor<1x2x?x?xf32>)
-// CHECK-NEXT: ^bb0(%[[M:.+]]: f32, %[[S:.+]]: f32):
-// CHECK-NEXT: %[[D:.+]] = arith.subf %[[S]], %[[M]]
-// CHECK-NEXT: math.exp %[[D]]
-// CHECK: linalg.generic {{.*}}"reduction"]} ins(%[[EXPS]] :
-// CHECK-NEXT: ^bb0
-// CHECK-NEXT: arith.addf
-// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]}
-// CHECK: arith.divf
-// CHECK-NOT: math.exp
-// CHECK: %[[PV:.+]] = linalg.generic {{.*}}"reduction"]} ins(%[[EXPS]], %{{.*}} : tensor<1x2x?x?xf32>, tensor<1x?x2x16xf32>) outs(%{{.*}} : tensor<1x?x2x16xf32>)
-// CHECK: linalg.generic {{.*}} ins(%[[PV]], %[[SCALE]] : tensor<1x?x2x16xf32>, tensor<1x2x?xf32>)
-// CHECK-NEXT: ^bb0
-// CHECK-NEXT: arith.mulf
+// CHECK: %[[INIT:.+]] = tensor.empty(%{{.+}}) : tensor<1x?x2x16xf32>
+// CHECK: kiln.flash_attention ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>) outs(%[[INIT]] : tensor<1x?x2x16xf32>) {scale = 2.500000e-01 : f64} -> tensor<1x?x2x16xf32>
+// CHECK-NOT: linalg.generic
 // CHECK-NOT: kiln.attention
 func.func @attention(%q: tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32> {
   %0 = kiln.attention %q, %q, %q : (tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>, tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32>
@@ -47,14 +30,11 @@ func.func @attention(%q: tensor<1x?x2x16xf32>) -> tensor<1x?x2x16xf32> {
 
 // -----
 
-// Tests that a causal attention selects -inf for keys after the query.
-// CHECK-LABEL: @causal_attention
-// CHECK: linalg.index 2
-// CHECK: linalg.index 3
-// CHECK: arith.cmpi ugt
-// CHECK: arith.select
-func.func @causal_attention(%q: tensor<1x7x2x16xf32>) -> tensor<1x7x2x16xf32> {
-  %0 = kiln.attention %q, %q, %q {causal} : (tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>) -> tensor<1x7x2x16xf32>
+// Tests that causality, an explicit scale and the mask carry over.
+// CHECK-LABEL: @causal_masked_attention
+// CHECK: kiln.flash_attention ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>) mask(%{{.+}} : tensor<1x2x7x7xf32>) outs(%{{.+}} : tensor<1x7x2x16xf32>) {causal, scale = 1.000000e+00 : f64}
+func.func @causal_masked_attention(%q: tensor<1x7x2x16xf32>, %m: tensor<1x2x7x7xf32>) -> tensor<1x7x2x16xf32> {
+  %0 = kiln.attention %q, %q, %q mask %m {causal, scale = 1.0 : f32} : (tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>, tensor<1x7x2x16xf32>, tensor<1x2x7x7xf32>) -> tensor<1x7x2x16xf32>
   return %0 : tensor<1x7x2x16xf32>
 }
 

@@ -698,3 +698,43 @@ func.func @gather_tokens_positions(%h: tensor<2x7x32xf32>, %p: tensor<3xi64>) {
   %0 = kiln.gather_tokens %h, %p : (tensor<2x7x32xf32>, tensor<3xi64>) -> tensor<2x32xf32>
   return
 }
+
+// -----
+
+func.func @flash_attention_rank(%q: tensor<1x4x2xf32>, %k: tensor<1x4x2x8xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects query to be a rank-4 f32 shaped value, got 'tensor<1x4x2xf32>'}}
+  %0 = kiln.flash_attention ins(%q, %k, %k : tensor<1x4x2xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) outs(%k : tensor<1x4x2x8xf32>) {scale = 1.0 : f64} -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @flash_attention_heads(%q: tensor<1x4x2x8xf32>, %k: tensor<1x4x3x8xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects the heads of key (dim 2, 3) to equal that of query (dim 2, 2)}}
+  %0 = kiln.flash_attention ins(%q, %k, %k : tensor<1x4x2x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>) outs(%q : tensor<1x4x2x8xf32>) {scale = 1.0 : f64} -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @flash_attention_mask(%q: tensor<1x4x2x8xf32>, %m: tensor<1x1x4x5xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects the key length of mask (dim 3, 5) to equal that of key (dim 1, 4)}}
+  %0 = kiln.flash_attention ins(%q, %q, %q : tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) mask(%m : tensor<1x1x4x5xf32>) outs(%q : tensor<1x4x2x8xf32>) {scale = 1.0 : f64} -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @flash_attention_mixed(%q: tensor<1x4x2x8xf32>, %o: memref<1x4x2x8xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects query to be a memref like init}}
+  kiln.flash_attention ins(%q, %q, %q : tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) outs(%o : memref<1x4x2x8xf32>) {scale = 1.0 : f64}
+  return
+}
+
+// -----
+
+func.func @flash_attention_scale(%q: memref<1x4x2x8xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects a positive scale}}
+  kiln.flash_attention ins(%q, %q, %q : memref<1x4x2x8xf32>, memref<1x4x2x8xf32>, memref<1x4x2x8xf32>) outs(%q : memref<1x4x2x8xf32>) {scale = 0.0 : f64}
+  return
+}

@@ -19,6 +19,11 @@ TRANSFORMER_CASES = [
     dict(name="batch2_6x2", batch=2, grid=(6, 2), refs=[], txt=5, t=[0.9, 0.2], g=[3.5, 1.5]),
     dict(name="batch2_kontext_4x6_ref2x4", batch=2, grid=(4, 6), refs=[(2, 4)], txt=6,
          t=[0.7, 0.3], g=[3.5, 3.5]),
+    # Large: 4096 target tokens (64x64 grid = 128x128 latent = 512x512 px with the tiny
+    # VAE's factor 4) + 512 + 512 reference tokens = 5120 image tokens. Appended last so
+    # the earlier cases keep their seeds (gen(100 + list index)).
+    dict(name="multiref_64x64_ref16x32_ref32x16", batch=1, grid=(64, 64), refs=[(16, 32), (32, 16)],
+         txt=8, t=[0.7], g=[3.5]),
 ]
 
 

@@ -175,3 +175,24 @@ func.func @host(%a: memref<4xf32>, %c: memref<4xf32>) {
   linalg.copy ins(%a : memref<4xf32>) outs(%c : memref<4xf32>)
   return
 }
+
+// -----
+
+// Tests that attention gives each thread whole (batch, query, head) rows,
+// heads fastest, each computed by the reference loops (online softmax over
+// the keys).
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[STRIDE:.+]] = arith.muli %grid_dim_x
+// CHECK: scf.for %[[ROW:.+]] = %{{.+}} to %{{.+}} step %[[STRIDE]]
+// CHECK: %[[H:.+]] = arith.remui %[[ROW]], %{{.+}}
+// CHECK: %[[REST:.+]] = arith.divui %[[ROW]], %{{.+}}
+// CHECK: %[[I:.+]] = arith.remui %[[REST]], %{{.+}}
+// CHECK: %[[B:.+]] = arith.divui %[[REST]], %{{.+}}
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: memref.load %arg0[%[[B]], %[[I]], %[[H]], %{{.+}}]
+// CHECK: math.exp
+// CHECK-NOT: kiln.flash_attention
+func.func @attention(%q: memref<1x?x2x16xf32>, %o: memref<1x?x2x16xf32>) attributes {kiln.dispatch} {
+  kiln.flash_attention ins(%q, %q, %q : memref<1x?x2x16xf32>, memref<1x?x2x16xf32>, memref<1x?x2x16xf32>) outs(%o : memref<1x?x2x16xf32>) {scale = 0.25 : f64}
+  return
+}
