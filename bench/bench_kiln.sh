@@ -20,6 +20,9 @@ WARMUP=${WARMUP:-2}
 RECOMPILE=${RECOMPILE:-1}
 PY=${PY:-$HOME/.venvs/kiln-ref/bin/python}
 BIN=${BIN:-build/bin}
+# The compiler may come from another build (bench/compare.sh's BEFORE_COMPILE:
+# the same runtime on an artifact of an earlier compiler).
+COMPILE=${COMPILE:-$BIN/kiln-compile}
 OUT=${OUT:-build/bench}
 MODEL=${MODEL:-$OUT/medium-flux}
 CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
@@ -27,7 +30,7 @@ ARTIFACT=${ARTIFACT:-$OUT/medium.kiln}
 LOGS=${LOGS:-$OUT/kiln}
 GFLOP=${GFLOP:-499.08}
 # The higher of the two OpenBLAS ceilings measured by bench/run.sh (GFLOP/s).
-CEILING=${CEILING:-$(cat "$OUT"/gemm_ceiling.*.json 2>/dev/null | grep -o '"ceiling_gflops": *[0-9.]*' | awk -F: '$2>m{m=$2} END{print m+0}')}
+CEILING=${CEILING:-$( { cat "$OUT"/gemm_ceiling.*.json 2>/dev/null || true; } | { grep -o '"ceiling_gflops": *[0-9.]*' || true; } | awk -F: '$2>m{m=$2} END{print m+0}')}
 [[ "$CEILING" == 0 || -z "$CEILING" ]] && CEILING=156.5
 QUIET_WAIT_S=${QUIET_WAIT_S:-600}
 mkdir -p "$LOGS"
@@ -39,10 +42,10 @@ if [[ ! -f "$MODEL/transformer/config.json" || ! -f "$CASE" ]]; then
 fi
 
 if [[ "$RECOMPILE" == 1 || ! -f "$ARTIFACT" ]]; then
-  /usr/bin/time -v "$BIN/kiln-compile" "$MODEL" --component=transformer \
+  /usr/bin/time -v "$COMPILE" "$MODEL" --component=transformer \
       --target=cpu-x86_64-avx2 -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
       | grep -E "kiln-compile:|Elapsed|Maximum resident"
-  "$BIN/kiln-compile" "$MODEL" --component=transformer --emit=dispatches \
+  "$COMPILE" "$MODEL" --component=transformer --emit=dispatches \
       -o "$LOGS/dispatches.mlir"
 fi
 

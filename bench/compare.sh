@@ -7,6 +7,10 @@
 #
 #   bench/compare.sh                         # THREADS=2, ROUNDS=2, REF_RUNS=7, KILN_RUNS=7, WARMUP=2 (both)
 #   RECOMPILE=0 bench/compare.sh             # reuse build/bench/medium.kiln
+#   BEFORE_COMPILE=/path/kiln-compile bench/compare.sh
+#                                            # a third side: the same kiln
+#                                            # binary on an artifact of an
+#                                            # earlier compiler (before/after)
 #
 # Needs what bench/run.sh and bench/bench_kiln.sh need (reference venv, the
 # medium model, build/bin/kiln + kiln-compile). The GEMM ceiling is the one
@@ -26,7 +30,7 @@ export CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
 LOG=$OUT/compare
 mkdir -p "$LOG"
 GFLOP=499.08
-CEILING=$(cat "$OUT"/gemm_ceiling.*.json 2>/dev/null | grep -o '"ceiling_gflops": *[0-9.]*' | awk -F: '$2>m{m=$2} END{print m+0}')
+CEILING=$( { cat "$OUT"/gemm_ceiling.*.json 2>/dev/null || true; } | { grep -o '"ceiling_gflops": *[0-9.]*' || true; } | awk -F: '$2>m{m=$2} END{print m+0}')
 [[ "$CEILING" == 0 || -z "$CEILING" ]] && CEILING=156.5
 export CEILING
 
@@ -55,23 +59,40 @@ for round in $(seq 1 "$ROUNDS"); do
     || { cat "$LOG/kiln.$round.log"; exit 1; }
   cp "$LOG/kiln/run1.log" "$LOG/kiln/round$round.log"
   grep -E '^warm-up|^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.$round.log" || true
+
+  # 3. Optionally Kiln on the earlier compiler's artifact.
+  if [[ -n "${BEFORE_COMPILE:-}" ]]; then
+    echo "== round $round: kiln denoise step, artifact of $BEFORE_COMPILE"
+    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before.kiln RUNS=$KILN_RUNS WARMUP=$WARMUP \
+      LOGS=$LOG/kiln-before bash bench/bench_kiln.sh > "$LOG/kiln-before.$round.log" 2>&1 \
+      || { cat "$LOG/kiln-before.$round.log"; exit 1; }
+    grep -E '^run |^kiln denoise|^max \|' "$LOG/kiln-before.$round.log" || true
+  fi
 done
 
-# 3. Side by side.
-"$PY" - "$LOG" "$ROUNDS" "$GFLOP" "$CEILING" <<'PYEOF'
+# 4. Side by side.
+"$PY" - "$LOG" "$ROUNDS" "$GFLOP" "$CEILING" "${BEFORE_COMPILE:+before}" <<'PYEOF'
 import json, re, statistics, sys
 log_dir, rounds = sys.argv[1], int(sys.argv[2])
 gflop, ceiling = float(sys.argv[3]), float(sys.argv[4])
-ref_runs, runs, rss, ref_rss = [], [], 0, 0
+with_before = len(sys.argv) > 5 and sys.argv[5] == "before"
+ref_runs, runs, before, rss, ref_rss = [], [], [], 0, 0
+step_re = r"^run \d+: step \(all dispatches\) ([0-9.]+) ms"
 for r in range(1, rounds + 1):
     ref = json.load(open(f"{log_dir}/reference.{r}.json"))
     ref_runs += ref["times_s"]
     ref_rss = max(ref_rss, ref["peak_rss_bytes"])
     log = open(f"{log_dir}/kiln.{r}.log").read()
-    mine = [float(x) / 1000 for x in re.findall(r"^run \d+: step \(all dispatches\) ([0-9.]+) ms", log, re.M)]
+    mine = [float(x) / 1000 for x in re.findall(step_re, log, re.M)]
     rss = max([rss] + [int(x) * 1024 for x in re.findall(r"^run \d+: .*peak RSS (\d+) KiB", log, re.M)])
-    print(f"round {r}: diffusers median {statistics.median(ref['times_s']):.3f} s, "
-          f"kiln median {statistics.median(mine):.3f} s")
+    line = (f"round {r}: diffusers median {statistics.median(ref['times_s']):.3f} s, "
+            f"kiln median {statistics.median(mine):.3f} s")
+    if with_before:
+        theirs = [float(x) / 1000 for x in re.findall(
+            step_re, open(f"{log_dir}/kiln-before.{r}.log").read(), re.M)]
+        line += f", kiln (before) median {statistics.median(theirs):.3f} s"
+        before += theirs
+    print(line)
     runs += mine
 k_med, r_med = statistics.median(runs), statistics.median(ref_runs)
 row = "{:10s} {:>9s} {:>8s} {:>9s} {:>10s} {:>10s}"
@@ -81,6 +102,11 @@ print(row.format("diffusers", f"{r_med:.3f}", f"{min(ref_runs):.3f}", f"{gflop /
                  f"{100 * gflop / r_med / ceiling:.0f} %", f"{ref_rss / 2**20:.0f} MiB"))
 print(row.format("kiln", f"{k_med:.3f}", f"{min(runs):.3f}", f"{gflop / k_med:.1f}",
                  f"{100 * gflop / k_med / ceiling:.0f} %", f"{rss / 2**20:.0f} MiB"))
+if with_before:
+    b_med = statistics.median(before)
+    print(row.format("kiln before", f"{b_med:.3f}", f"{min(before):.3f}", f"{gflop / b_med:.1f}",
+                     f"{100 * gflop / b_med / ceiling:.0f} %", ""))
+    print(f"kiln / kiln before time: {k_med / b_med:.3f} ({len(before)} timed steps of the earlier artifact)")
 print(f"kiln / diffusers time: {k_med / r_med:.3f} (kiln is {r_med / k_med:.2f}x diffusers' speed; "
       f"target 1.25x = {r_med / 1.25:.3f} s); ceiling {ceiling:.1f} GFLOP/s (OpenBLAS fp32 GEMM), {gflop} GFLOP per step")
 PYEOF

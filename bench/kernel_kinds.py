@@ -8,7 +8,9 @@ DISPATCHES.mlir is `kiln-compile MODEL --emit=dispatches` of the same model:
 each `kiln.dispatch` function holds one compute op, which names its kind:
 
   linear (dot)    contraction, both inputs contiguous along k: x @ W^T, Q @ K^T
-  matmul (nn)     contraction, B contiguous along n: P @ V
+  matmul (nn)     contraction, B contiguous along n (P @ V before flash
+                  attention)
+  attention       kiln.flash_attention (Q K^T, online softmax and P V)
   reduction       other ops with a reduction loop (norm statistics, softmax)
   elementwise     all-parallel generics (a `math.*` op adds "+math")
   copy, fill      linalg.copy / memref.copy, linalg.fill
@@ -35,7 +37,9 @@ def kernel_kinds(path):
         name = m.group(1)
         body = text[m.end():text.find("\n  }\n", m.end())]
         shapes[name] = ", ".join(re.findall(r"memref<([^>]*?)>", m.group(2)))
-        if "linalg.fill" in body:
+        if "kiln.flash_attention" in body:
+            kinds[name] = "attention"
+        elif "linalg.fill" in body:
             kinds[name] = "fill"
         elif "linalg.copy" in body or "memref.copy" in body:
             kinds[name] = "copy"
