@@ -56,13 +56,13 @@ def VectorizeAttentionPass
   let summary = "kiln.flash_attention as a register-tiled vector<8xf32> kernel";
   let description = [{
     Rewrites every `kiln.flash_attention` on memrefs into FlashAttention's
-    loops: per (batch, head), blocks of query rows; per block, the keys in
+    loops: per (batch, head), blocks of 192 query rows; per block, the keys in
     blocks of 64, each copied transposed into a stack panel; per tile of 6
     query rows, the 6x64 scores from 6x16 register tiles of `vector.fma`,
     the online softmax over them (a running maximum and sum per row), and
     the output rows rescaled and updated with the probabilities times the
     values, 6x16 outputs in registers. No buffer larger than the panel and
-    a few rows exists, so the memory is linear in the tokens. Ops whose
+    a few rows of 192 exists, so the memory is linear in the tokens. Ops whose
     operands are not contiguous along their last dimension become scalar
     loops (the reference form, compiler/dispatch/FlashAttentionLoops.h).
   }];

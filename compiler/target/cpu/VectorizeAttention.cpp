@@ -4,7 +4,7 @@
 // code (the registers and tile shapes of kiln-cpu-vectorize-contractions'
 // packed form, so both run near the FMA peak):
 //
-//   per (batch, head), per block of 96 query rows:
+//   per (batch, head), per block of 192 query rows:
 //     zero the rows' outputs, running maximum -inf, running sum 0
 //     per block of 64 keys:
 //       copy the block's keys transposed into a [head_dim][64] stack panel
@@ -19,10 +19,12 @@
 //     divide the block's output rows by their sums
 //
 // The only buffers are the panel (64 x head_dim), the 6 x 64 scores and two
-// rows of 96 floats: nothing grows with the tokens, so the arena's largest
-// term is the q/k/v/output tensors themselves (linear). The 96 query rows
-// share one packed key block (the copy is 1/384 of the FMAs); their
-// outputs (96 x head_dim) stay in L2 across the key blocks.
+// rows of 192 floats: nothing grows with the tokens, so the arena's largest
+// term is the q/k/v/output tensors themselves (linear). The 192 query rows
+// share one packed key block; their outputs (192 x head_dim, 96 KB at 128)
+// stay in L2 across the key blocks. Blocks of 96 rows spent ~10 % of the
+// medium model's attention time more (the scalar panel copy per block);
+// 384 gained nothing more measurable (docs/PERFORMANCE.md, session 7).
 //
 // Exponentials take arguments clamped to -88 (exp is then ~6e-39, not 0):
 // a masked score (-inf) contributes nothing measurable, and no inf - inf
@@ -52,7 +54,7 @@ constexpr int64_t kVector = 8;      // f32 lanes per register (AVX2)
 constexpr int64_t kRows = 6;        // query rows per register tile
 constexpr int64_t kPanel = 16;      // keys per register tile: 2 vectors
 constexpr int64_t kKeyBlock = 64;   // keys per online-softmax step
-constexpr int64_t kQueryBlock = 96; // query rows sharing one key panel
+constexpr int64_t kQueryBlock = 192; // query rows sharing one key panel
 constexpr double kExpFloor = -88.0; // exp's argument clamp (see above)
 
 /// The vector code loads rows of k, v, the output and the mask, so their

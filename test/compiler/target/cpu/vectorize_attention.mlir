@@ -1,7 +1,7 @@
 // RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-attention %s | FileCheck %s
 
 // Tests FlashAttention's loop nest: a [head_dim][64] key panel, 6x64 scores
-// and two rows of 96 floats on the stack; per (batch, head) blocks of 96
+// and two rows of 192 floats on the stack; per (batch, head) blocks of 192
 // query rows; per block of 64 keys the panel packed, then tiles of 6 rows
 // (one row at a time after the last whole tile) whose scores come from
 // 12 accumulators fed by 2 panel loads and 6 broadcasts of q per d, are
@@ -11,11 +11,11 @@
 // CHECK-LABEL: func.func @attention
 // CHECK-DAG: %[[PANEL:.+]] = memref.alloca(%{{.+}}) : memref<?x64xf32>
 // CHECK-DAG: %[[SCORES:.+]] = memref.alloca() : memref<6x64xf32>
-// CHECK-DAG: %[[MAX:.+]] = memref.alloca() : memref<96xf32>
-// CHECK-DAG: %[[SUM:.+]] = memref.alloca() : memref<96xf32>
+// CHECK-DAG: %[[MAX:.+]] = memref.alloca() : memref<192xf32>
+// CHECK-DAG: %[[SUM:.+]] = memref.alloca() : memref<192xf32>
 // CHECK: scf.for %[[B:.+]] =
 // CHECK: scf.for %[[H:.+]] =
-// CHECK: scf.for %[[I0:.+]] = %{{.+}} to %{{.+}} step %[[C96:.+]] {
+// CHECK: scf.for %[[I0:.+]] = %{{.+}} to %{{.+}} step %[[C192:.+]] {
 // CHECK: scf.for %[[J0:.+]] = %{{.+}} to %{{.+}} step %[[C64:.+]] {
 // CHECK: memref.store %{{.+}}, %[[PANEL]]
 // CHECK: scf.for %[[R0:.+]] = %{{.+}} to %{{.+}} step %[[C6:.+]] {
