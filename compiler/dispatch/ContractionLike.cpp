@@ -10,13 +10,21 @@
 namespace mlir::kiln {
 namespace {
 
-/// Whether `v` is `x * y` of block arguments 0 and 1, in either order.
+/// The block argument `v` is, directly or widened by its only user's
+/// arith.extf (a weight kiln-narrow-weights stores as bf16).
+BlockArgument inputArg(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>(); ext && ext->hasOneUse())
+    v = ext.getIn();
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// Whether `v` is `x * y` of block arguments 0 and 1 (or their widenings),
+/// in either order.
 bool isProductOfInputs(Value v) {
   auto mul = v.getDefiningOp<arith::MulFOp>();
   if (!mul || !mul->hasOneUse())
     return false;
-  auto arg = [](Value x) { return dyn_cast<BlockArgument>(x); };
-  BlockArgument x = arg(mul.getLhs()), y = arg(mul.getRhs());
+  BlockArgument x = inputArg(mul.getLhs()), y = inputArg(mul.getRhs());
   if (!x || !y)
     return false;
   return (x.getArgNumber() == 0 && y.getArgNumber() == 1) ||
@@ -93,8 +101,13 @@ std::optional<ContractionBody> contractionBody(linalg::LinalgOp op) {
   Operation *product = (accumulation.getLhs() == out ? accumulation.getRhs()
                                                      : accumulation.getLhs())
                            .getDefiningOp();
+  // The product's operands' widenings belong to it too.
+  SmallVector<Operation *> productOps{product, accumulation};
+  for (Value operand : product->getOperands())
+    if (auto ext = operand.getDefiningOp<arith::ExtFOp>())
+      productOps.push_back(ext);
   for (Operation &inner : body->without_terminator()) {
-    if (&inner == product || &inner == accumulation)
+    if (llvm::is_contained(productOps, &inner))
       continue;
     if (!fused || !isEpilogueOp(&inner))
       return std::nullopt;

@@ -35,6 +35,42 @@ def FuseElementwisePass : Pass<"kiln-fuse-elementwise", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NarrowWeightsPass : Pass<"kiln-narrow-weights", "mlir::ModuleOp"> {
+  let summary = "Stores the linears' weights as bf16, widened in the contractions";
+  let description = [{
+    Runs on linalg on tensors, after the weights became tagged arguments
+    (kiln-promote-weights-to-arguments). A `kiln.weight` argument whose
+    every use is the weight (second) input of a contraction becomes a bf16
+    tensor; each of those contractions widens it with `arith.extf` before
+    its product. Other weights (norm scales, biases, embeddings, convolution
+    kernels) stay f32. `kiln-compile --weights=bf16` runs it, and the
+    artifact then stores the narrowed weights as bf16.
+
+    ```mlir
+    // Before
+    func.func @f(%x: tensor<?x64xf32>, %w: tensor<8x64xf32> {kiln.weight = "w"}) ...
+      linalg.generic ins(%x, %w : tensor<?x64xf32>, tensor<8x64xf32>) ... {
+      ^bb0(%a: f32, %b: f32, %c: f32):
+        %p = arith.mulf %a, %b : f32
+    // After
+    func.func @f(%x: tensor<?x64xf32>, %w: tensor<8x64xbf16> {kiln.weight = "w"}) ...
+      linalg.generic ins(%x, %w : tensor<?x64xf32>, tensor<8x64xbf16>) ... {
+      ^bb0(%a: f32, %b: bf16, %c: f32):
+        %wide = arith.extf %b : bf16 to f32
+        %p = arith.mulf %a, %wide : f32
+    ```
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"bf16\"",
+           "The storage type of the narrowed weights (bf16)">
+  ];
+  let statistics = [
+    Statistic<"narrowed", "narrowed", "Weights narrowed">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 def FoldBiasInitPass : Pass<"kiln-fold-bias-init", "mlir::ModuleOp"> {
   let summary = "Contractions start from their bias instead of a broadcast output";
   let description = [{

@@ -6,7 +6,9 @@
 #include "compiler/target/host/EntryFunctionBuilder.h"
 #include "runtime/artifact/artifact_writer.h"
 #include "runtime/io/checkpoint.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/io/float_convert.h"
+#include "runtime/io/mapped_file.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -94,27 +96,21 @@ FailureOr<std::vector<uint8_t>> globalBytes(memref::GlobalOp global) {
   return bytes;
 }
 
-/// Loads every parameter's bytes: checkpoint tensors (widened to the f32
-/// the kernels read) or constant globals.
+/// Every parameter's bytes: checkpoint tensors (converted to the f32 or
+/// bf16 the kernels read) or constant globals. Checkpoint tensors are
+/// checked up front (check) and converted only when the writer asks for them
+/// (fill), one at a time, into the writer's buffer: the compiler's memory
+/// does not grow with the model (the checkpoint's mapped pages are released
+/// after each tensor).
 class ParameterLoader {
 public:
   ParameterLoader(ModuleOp module, std::string dir)
       : module(module), dir(std::move(dir)) {}
 
-  FailureOr<std::vector<uint8_t>> load(const ParameterTable::Entry &entry) {
-    if (entry.global)
-      return globalBytes(cast<memref::GlobalOp>(entry.global));
-    size_t dot = entry.name.find('.');
-    std::string component = entry.name.substr(0, dot);
-    std::string tensor = entry.name.substr(dot + 1);
-    auto &checkpoint = checkpoints[component];
-    if (!checkpoint) {
-      auto opened = ::kiln::io::Checkpoint::Open(dir + "/" + component);
-      if (!opened.ok())
-        return module.emitError(std::string(opened.status().message()));
-      checkpoint = std::move(*opened);
-    }
-    auto view = checkpoint->Get(tensor);
+  /// The tensor exists with the compiled shape, in a dtype the kernels'
+  /// element type can be made from.
+  LogicalResult check(const ParameterTable::Entry &entry) {
+    absl::StatusOr<const ::kiln::io::TensorView *> view = find(entry);
     if (!view.ok())
       return module.emitError(std::string(view.status().message()));
     ArrayRef<int64_t> shape = entry.type.getShape();
@@ -124,19 +120,50 @@ public:
              << ::kiln::io::ShapeToString((*view)->shape)
              << " in the checkpoint, the compiled model expects "
              << ::kiln::io::ShapeToString({shape.begin(), shape.end()});
-    if (!entry.type.getElementType().isF32())
+    Type element = entry.type.getElementType();
+    if (!element.isF32() && !element.isBF16())
       return module.emitError("weight '")
-             << entry.name << "': only f32 kernels are compiled so far";
-    std::vector<uint8_t> bytes(4 * (*view)->numel());
-    absl::Status status = ::kiln::io::ConvertToF32(
-        **view, absl::MakeSpan(reinterpret_cast<float *>(bytes.data()),
-                               bytes.size() / 4));
-    if (!status.ok())
-      return module.emitError(std::string(status.message()));
-    return bytes;
+             << entry.name << "': kernels read weights as f32 or bf16, not "
+             << element;
+    ::kiln::io::DType stored = (*view)->dtype;
+    if (stored != ::kiln::io::DType::F32 && stored != ::kiln::io::DType::F16 &&
+        stored != ::kiln::io::DType::BF16)
+      return module.emitError("weight '")
+             << entry.name << "' is " << ::kiln::io::DTypeName(stored)
+             << " in the checkpoint; expected F32, F16 or BF16";
+    return success();
+  }
+
+  /// Writes the tensor of `entry`, converted, into `out`.
+  absl::Status fill(const ParameterTable::Entry &entry,
+                    absl::Span<uint8_t> out) {
+    KILN_ASSIGN_OR_RETURN(const ::kiln::io::TensorView *view, find(entry));
+    absl::Status status =
+        entry.type.getElementType().isBF16()
+            ? ::kiln::io::ConvertToBF16(
+                  *view, absl::MakeSpan(reinterpret_cast<uint16_t *>(out.data()),
+                                        out.size() / 2))
+            : ::kiln::io::ConvertToF32(
+                  *view, absl::MakeSpan(reinterpret_cast<float *>(out.data()),
+                                        out.size() / 4));
+    ::kiln::io::ReleaseMappedPages(view->data, view->nbytes);
+    return status;
   }
 
 private:
+  absl::StatusOr<const ::kiln::io::TensorView *>
+  find(const ParameterTable::Entry &entry) {
+    size_t dot = entry.name.find('.');
+    std::string component = entry.name.substr(0, dot);
+    std::string tensor = entry.name.substr(dot + 1);
+    auto &checkpoint = checkpoints[component];
+    if (!checkpoint) {
+      KILN_ASSIGN_OR_RETURN(checkpoint,
+                            ::kiln::io::Checkpoint::Open(dir + "/" + component));
+    }
+    return checkpoint->Get(tensor);
+  }
+
   ModuleOp module;
   std::string dir;
   std::map<std::string, std::unique_ptr<::kiln::io::Checkpoint>> checkpoints;
@@ -244,18 +271,31 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
   }
 
   ParameterLoader loader(module, options.modelDir);
-  std::vector<std::vector<uint8_t>> storage;
-  storage.reserve(parameters.entries().size());
+  std::vector<std::vector<uint8_t>> constants; // the globals' bytes
+  constants.reserve(parameters.entries().size());
   for (const ParameterTable::Entry &entry : parameters.entries()) {
-    FailureOr<std::vector<uint8_t>> bytes = loader.load(entry);
     FailureOr<::kiln::io::DType> dtype =
         artifactDType(entry.type.getElementType());
-    if (failed(bytes) || failed(dtype))
+    if (failed(dtype))
       return failure();
-    storage.push_back(std::move(*bytes));
     ArrayRef<int64_t> shape = entry.type.getShape();
-    contents.parameters.push_back(
-        {entry.name, *dtype, {shape.begin(), shape.end()}, 0, storage.back(), ""});
+    art::Parameter parameter{
+        entry.name, *dtype, {shape.begin(), shape.end()}, 0, {}, "", {}};
+    if (entry.global) {
+      FailureOr<std::vector<uint8_t>> bytes =
+          globalBytes(cast<memref::GlobalOp>(entry.global));
+      if (failed(bytes))
+        return failure();
+      constants.push_back(std::move(*bytes));
+      parameter.data = constants.back();
+    } else {
+      if (failed(loader.check(entry)))
+        return failure();
+      parameter.fill = [&loader, &entry](absl::Span<uint8_t> out) {
+        return loader.fill(entry, out);
+      };
+    }
+    contents.parameters.push_back(std::move(parameter));
   }
   std::vector<std::pair<std::string, std::string>> metadata;
   if (failed(readMetadata(module, options.modelDir, metadata)))
@@ -266,8 +306,9 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
     contents.metadata.push_back(
         {name, absl::MakeConstSpan(
                    reinterpret_cast<const uint8_t *>(data.data()), data.size())});
-  clock.lap("loaded the parameters and metadata");
+  clock.lap("checked the parameters, loaded the metadata");
 
+  // The weights are converted while they are written.
   absl::Status written = art::WriteArtifact(outputPath, contents);
   if (!written.ok())
     return module.emitError(std::string(written.message()));

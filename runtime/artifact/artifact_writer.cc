@@ -158,7 +158,8 @@ void BuildArtifact(FlatBufferBuilder& fbb, const ArtifactContents& c,
     const Offset<String> scale = OptionalString(fbb, p.scale);
     parameters.push_back(
         schema::CreateParameter(fbb, name, static_cast<schema::DType>(p.dtype),
-                                shape, p.offset, p.data.size(), scale));
+                                shape, p.offset, ParameterByteSize(p),
+                                scale));
   }
   std::vector<Offset<schema::EntryFunction>> entries;
   for (const EntryFunction& entry : c.entries)
@@ -183,7 +184,7 @@ absl::Status WriteArtifact(const std::string& path,
   uint64_t weights_size = 0;
   for (Parameter& p : laid_out.parameters) {
     p.offset = AlignUp(weights_size);
-    weights_size = p.offset + p.data.size();
+    weights_size = p.offset + ParameterByteSize(p);
   }
   KILN_RETURN_IF_ERROR(ValidateContents(path, laid_out));
 
@@ -215,10 +216,17 @@ absl::Status WriteArtifact(const std::string& path,
   KILN_ASSIGN_OR_RETURN(io::AtomicFile file, io::AtomicFile::Create(path));
   KILN_RETURN_IF_ERROR(file.Write(fbb.GetBufferPointer(), fbb.GetSize()));
   KILN_RETURN_IF_ERROR(file.WriteZeros(weights_offset - fbb.GetSize()));
+  std::vector<uint8_t> filled;  // reused by every parameter with `fill`
   for (const Parameter& p : laid_out.parameters) {
     KILN_RETURN_IF_ERROR(
         file.WriteZeros(weights_offset + p.offset - file.size()));
-    KILN_RETURN_IF_ERROR(file.Write(p.data.data(), p.data.size()));
+    if (!p.fill) {
+      KILN_RETURN_IF_ERROR(file.Write(p.data.data(), p.data.size()));
+      continue;
+    }
+    filled.resize(ParameterByteSize(p));
+    KILN_RETURN_IF_ERROR(p.fill(absl::MakeSpan(filled)));
+    KILN_RETURN_IF_ERROR(file.Write(filled.data(), filled.size()));
   }
   return file.Commit();
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -295,6 +296,39 @@ TEST(ArtifactWriterTest, FailsWithoutLeavingFiles) {
       WriteArtifact(dir.Path("no/such/dir/x.kiln"), sample->contents),
       "x.kiln: cannot create a temporary file in " + dir.Path("no/such/dir") +
           ": No such file or directory"));
+}
+
+// Tests parameters written through `fill` instead of `data`: the same file
+// byte for byte, each fill called once with a buffer of the parameter's
+// size; a failing fill stops the writer and leaves no file.
+TEST(ArtifactWriterTest, FillsParametersOneAtATime) {
+  TempDir dir;
+  std::unique_ptr<SampleArtifact> sample = MakeSampleArtifact();
+  ASSERT_TRUE(WriteArtifact(dir.Path("data.kiln"), sample->contents).ok());
+
+  ArtifactContents streamed = sample->contents;
+  std::vector<std::string> filled;
+  for (Parameter& p : streamed.parameters) {
+    const absl::Span<const uint8_t> data = p.data;
+    const std::string name = p.name;
+    p.data = {};
+    p.fill = [data, name, &filled](absl::Span<uint8_t> out) {
+      EXPECT_EQ(out.size(), data.size()) << name;
+      std::copy(data.begin(), data.end(), out.begin());
+      filled.push_back(name);
+      return absl::OkStatus();
+    };
+  }
+  ASSERT_TRUE(WriteArtifact(dir.Path("fill.kiln"), streamed).ok());
+  EXPECT_EQ(ReadFile(dir.Path("fill.kiln")), ReadFile(dir.Path("data.kiln")));
+  EXPECT_EQ(filled.size(), streamed.parameters.size());
+
+  streamed.parameters.back().fill = [](absl::Span<uint8_t>) {
+    return absl::DataLossError("w.safetensors: truncated");
+  };
+  EXPECT_TRUE(IsErrorWith(WriteArtifact(dir.Path("bad.kiln"), streamed),
+                          "w.safetensors: truncated"));
+  EXPECT_EQ(dir.List(), (std::vector<std::string>{"data.kiln", "fill.kiln"}));
 }
 
 }  // namespace

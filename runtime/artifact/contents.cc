@@ -125,7 +125,7 @@ absl::Status CheckParameters(const std::string& path,
                                          " has a negative dimension or "
                                          "overflows a 64-bit byte count"));
     }
-    if (*nbytes != p.data.size()) {
+    if (!p.fill && *nbytes != p.data.size()) {
       return Invalid(where,
                      absl::StrCat("has ", p.data.size(), " bytes, but shape ",
                                   io::ShapeToString(p.shape), " of ",
@@ -163,7 +163,7 @@ absl::Status CheckParameters(const std::string& path,
   // next begins.
   std::vector<const Parameter*> sorted;
   for (const Parameter& p : parameters)
-    if (!p.data.empty()) sorted.push_back(&p);
+    if (ParameterByteSize(p) > 0) sorted.push_back(&p);
   std::sort(sorted.begin(), sorted.end(),
             [](const Parameter* a, const Parameter* b) {
               return a->offset < b->offset;
@@ -173,12 +173,13 @@ absl::Status CheckParameters(const std::string& path,
     const Parameter& b = *sorted[i];
     // a.offset + size cannot wrap: the loader checked the range against the
     // segment, and the writer assigns offsets itself.
-    if (a.offset + a.data.size() > b.offset) {
+    if (a.offset + ParameterByteSize(a) > b.offset) {
       return Invalid(
           absl::StrCat(path, ": parameter '", b.name, "'"),
-          absl::StrCat("bytes [", b.offset, ", ", b.offset + b.data.size(),
+          absl::StrCat("bytes [", b.offset, ", ",
+                       b.offset + ParameterByteSize(b),
                        ") overlap parameter '", a.name, "' at [", a.offset,
-                       ", ", a.offset + a.data.size(), ")"));
+                       ", ", a.offset + ParameterByteSize(a), ")"));
     }
   }
   return absl::OkStatus();
@@ -361,6 +362,11 @@ absl::Status ValidateContents(const std::string& path,
   for (const EntryFunction& entry : contents.entries)
     KILN_RETURN_IF_ERROR(CheckEntry(path, contents, entry));
   return absl::OkStatus();
+}
+
+uint64_t ParameterByteSize(const Parameter& p) {
+  if (!p.fill) return p.data.size();
+  return io::TensorByteSize(p.dtype, p.shape).value_or(0);
 }
 
 }  // namespace kiln::artifact

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,7 +72,16 @@ struct Parameter {
   // For an F8_E4M3 weight [out, ...]: the name of the F32 parameter [out]
   // holding its per-output-channel scales; empty otherwise.
   std::string scale;
+  // Writer only, instead of `data`: called with a buffer of exactly
+  // numel * DTypeSize(dtype) bytes to fill, when the parameter is written.
+  // WriteArtifact fills and writes one parameter at a time, so a compiler
+  // never holds all of a model's weights in memory.
+  std::function<absl::Status(absl::Span<uint8_t>)> fill;
 };
+
+// The bytes `p` takes in the weight segment: its data's, or with `fill` the
+// size its dtype and shape give (0 if they overflow; validation reports it).
+uint64_t ParameterByteSize(const Parameter& p);
 
 // A tensor dimension: dims[dim] when dim >= 0, else the constant `value`.
 struct ShapeDim {

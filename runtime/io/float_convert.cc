@@ -1,8 +1,10 @@
 #include "runtime/io/float_convert.h"
 
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
 
 namespace kiln::io {
 
@@ -31,6 +33,34 @@ float HalfToFloat(uint16_t h) {
 }
 
 float BFloat16ToFloat(uint16_t bits) { return FromBits(uint32_t{bits} << 16); }
+
+uint16_t FloatToBFloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((bits >> 16) | 0x40u);  // quiet NaN
+  // Round to nearest even: add 0x7fff plus the lowest kept bit, truncate.
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+absl::Status ConvertToBF16(const TensorView& view, absl::Span<uint16_t> out) {
+  const int64_t n = view.numel();
+  if (view.dtype == DType::BF16 && static_cast<int64_t>(out.size()) == n) {
+    if (n > 0) std::memcpy(out.data(), view.data, 2 * n);
+    return absl::OkStatus();
+  }
+  // Through f32 (exact for F16 and F32), then one rounding.
+  std::vector<float> widened(n);
+  if (static_cast<int64_t>(out.size()) != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", view.name, "': ", n,
+                     " elements do not fit an output of ", out.size()));
+  }
+  KILN_RETURN_IF_ERROR(ConvertToF32(view, absl::MakeSpan(widened)));
+  for (int64_t i = 0; i < n; ++i) out[i] = FloatToBFloat16(widened[i]);
+  return absl::OkStatus();
+}
 
 absl::Status ConvertToF32(const TensorView& view, absl::Span<float> out) {
   const int64_t n = view.numel();

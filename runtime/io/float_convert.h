@@ -1,5 +1,6 @@
-// Widening of 16-bit floats to f32: checkpoints store bf16 or f16, while the
-// CPU target computes (and stores its parameters) in f32.
+// Conversions between checkpoint dtypes and the artifact's: checkpoints
+// store bf16, f16 or f32; the artifact stores parameters as f32 or, for
+// weights the kernels widen themselves (kiln-compile --weights=bf16), bf16.
 #ifndef KILN_RUNTIME_IO_FLOAT_CONVERT_H_
 #define KILN_RUNTIME_IO_FLOAT_CONVERT_H_
 
@@ -16,6 +17,15 @@ float HalfToFloat(uint16_t bits);
 
 // bfloat16 to binary32: the same bits in the upper half, exactly.
 float BFloat16ToFloat(uint16_t bits);
+
+// binary32 to bfloat16, rounded to nearest even (as PyTorch's
+// tensor.to(torch.bfloat16)); NaN stays a quiet NaN of the same sign.
+uint16_t FloatToBFloat16(float value);
+
+// Writes `view`'s elements as bfloat16 bits to `out` (numel elements): BF16
+// copied, F32 and F16 rounded by FloatToBFloat16. InvalidArgument as
+// ConvertToF32.
+absl::Status ConvertToBF16(const TensorView& view, absl::Span<uint16_t> out);
 
 // Writes `view`'s elements as f32 to `out` (numel elements). F32, F16 and
 // BF16 only; InvalidArgument naming the tensor for other dtypes or when

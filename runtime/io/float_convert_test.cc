@@ -50,5 +50,40 @@ TEST(FloatConvertTest, RejectsOtherDTypesAndSizes) {
             std::string::npos) << status;
 }
 
+// Round to nearest even, at the exact halfway points between neighbours.
+TEST(FloatConvertTest, FloatToBFloat16RoundsToNearestEven) {
+  EXPECT_EQ(FloatToBFloat16(1.0f), 0x3f80);
+  EXPECT_EQ(FloatToBFloat16(-2.0f), 0xc000);
+  // 1 + 2^-8 is halfway between 1 (even) and 1 + 2^-7 (odd): down.
+  EXPECT_EQ(FloatToBFloat16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);
+  // 1 + 3 * 2^-8 is halfway between 1 + 2^-7 (odd) and 1 + 2^-6: up.
+  EXPECT_EQ(FloatToBFloat16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
+  // Just above the halfway point: up.
+  EXPECT_EQ(FloatToBFloat16(1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20)),
+            0x3f81);
+  EXPECT_EQ(FloatToBFloat16(std::numeric_limits<float>::infinity()), 0x7f80);
+  // The largest finite f32 rounds up to infinity, as in PyTorch.
+  EXPECT_EQ(FloatToBFloat16(std::numeric_limits<float>::max()), 0x7f80);
+  const uint16_t nan = FloatToBFloat16(std::nanf(""));
+  EXPECT_TRUE(std::isnan(BFloat16ToFloat(nan)));
+}
+
+TEST(FloatConvertTest, ConvertsToBFloat16) {
+  const float values[] = {1.0f, 0.1f, -3.5f};
+  TensorView view;
+  view.name = "w";
+  view.dtype = DType::F32;
+  view.shape = {3};
+  view.data = reinterpret_cast<const uint8_t*>(values);
+  view.nbytes = sizeof values;
+  std::vector<uint16_t> out(3);
+  ASSERT_TRUE(ConvertToBF16(view, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out[0], 0x3f80);
+  EXPECT_EQ(out[1], 0x3dcd);  // 0.1 = 0x3dcccccd -> 0x3dcd
+  EXPECT_EQ(out[2], 0xc060);
+  std::vector<uint16_t> wrong(2);
+  EXPECT_FALSE(ConvertToBF16(view, absl::MakeSpan(wrong)).ok());
+}
+
 }  // namespace
 }  // namespace kiln::io

@@ -44,6 +44,14 @@ class MappedFile {
   size_t size_;
 };
 
+// Tells the kernel this process is done with the whole pages of a mapping
+// (a MappedFile's bytes) inside [data, data + size): they leave the
+// process's resident set and are read from the file again if touched. A
+// compiler streaming a checkpoint's tensors into an artifact calls it after
+// each tensor, so its RSS does not grow with the checkpoint. Best effort: a
+// failure changes nothing but the memory use.
+void ReleaseMappedPages(const uint8_t* data, size_t size);
+
 }  // namespace kiln::io
 
 #endif  // KILN_RUNTIME_IO_MAPPED_FILE_H_

@@ -82,5 +82,22 @@ TEST(MappedFileTest, RejectsUnreadableFile) {
   EXPECT_TRUE(IsErrorWith(file, "secret: cannot open: Permission denied"));
 }
 
+// Tests that released pages read back the file's bytes (they are re-read
+// from the file), also for a range that does not start or end on a page.
+TEST(MappedFileTest, ReleasedPagesReadBackTheFile) {
+  TempDir dir;
+  std::string contents(3 * 4096 + 100, '\0');
+  for (size_t i = 0; i < contents.size(); ++i) contents[i] = char(i * 7);
+  WriteFile(dir.Path("f"), contents);
+  absl::StatusOr<MappedFile> file = MappedFile::Open(dir.Path("f"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  ReleaseMappedPages(file->data() + 10, file->size() - 20);
+  ReleaseMappedPages(file->data(), file->size());
+  ReleaseMappedPages(file->data(), 0);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(file->data()),
+                        file->size()),
+            contents);
+}
+
 }  // namespace
 }  // namespace kiln::io

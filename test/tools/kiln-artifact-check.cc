@@ -1,7 +1,9 @@
 // kiln-artifact-check MODEL.kiln CASE.safetensors...: runs every golden case
 // through a compiled artifact with the runtime (no MLIR: the same path as
 // `kiln run`) and compares each output the entry produces with the case's
-// `out.<name>` tensor, max relative error <= --rtol (default 1e-4). The
+// `out.<name>` tensor, max relative error <= --rtol (default 1e-4), or with
+// --rel-l2=X relative L2 error <= X instead (artifacts with bf16 weights,
+// whose every output element carries their rounding). The
 // entry is the one whose inputs are exactly the case's `in.*` tensors and
 // whose outputs the case all has.
 // --device=cpu|cuda|auto picks where the artifact runs (default auto, as
@@ -22,7 +24,13 @@
 
 namespace {
 
-bool CheckCase(kiln::Model& model, const std::string& path, double rtol) {
+struct Tolerance {
+  double rtol = 1e-4;
+  double rel_l2 = 0;  // > 0: the criterion instead of rtol
+};
+
+bool CheckCase(kiln::Model& model, const std::string& path,
+               const Tolerance& tolerance) {
   auto file = kiln::io::SafetensorsFile::Open(path);
   if (!file.ok()) {
     std::printf("FAIL %s: %s\n", path.c_str(),
@@ -77,9 +85,13 @@ bool CheckCase(kiln::Model& model, const std::string& path, double rtol) {
     std::memcpy(expected.data(), ref->data, ref->nbytes);
     const double error = kiln::testing::MaxRelativeError(
         tensor.data_as<float>(), expected.data(), expected.size());
-    const bool ok = error <= rtol;
-    std::printf("%s %s %s/%s max rel err %.3g\n", ok ? "PASS" : "FAIL",
-                path.c_str(), entry->name.c_str(), name.c_str(), error);
+    const double l2 = kiln::testing::RelativeL2Error(
+        tensor.data_as<float>(), expected.data(), expected.size());
+    const bool ok = tolerance.rel_l2 > 0 ? l2 <= tolerance.rel_l2
+                                         : error <= tolerance.rtol;
+    std::printf("%s %s %s/%s max rel err %.3g, rel L2 err %.3g\n",
+                ok ? "PASS" : "FAIL", path.c_str(), entry->name.c_str(),
+                name.c_str(), error, l2);
     passed = passed && ok;
   }
   return passed;
@@ -88,13 +100,15 @@ bool CheckCase(kiln::Model& model, const std::string& path, double rtol) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double rtol = 1e-4;
+  Tolerance tolerance;
   kiln::ModelOptions options;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--rtol=", 0) == 0) {
-      rtol = std::atof(arg.c_str() + 7);
+      tolerance.rtol = std::atof(arg.c_str() + 7);
+    } else if (arg.rfind("--rel-l2=", 0) == 0) {
+      tolerance.rel_l2 = std::atof(arg.c_str() + 9);
     } else if (arg.rfind("--device=", 0) == 0) {
       auto device = kiln::ParseDeviceKind(arg.substr(9));
       if (!device.ok()) {
@@ -109,7 +123,8 @@ int main(int argc, char** argv) {
   }
   if (args.size() < 2) {
     std::fprintf(stderr,
-                 "usage: kiln-artifact-check [--rtol=X] [--device=D] MODEL.kiln "
+                 "usage: kiln-artifact-check [--rtol=X | --rel-l2=X] [--device=D] "
+                 "MODEL.kiln "
                  "CASE.safetensors...\n");
     return 2;
   }
@@ -122,7 +137,7 @@ int main(int argc, char** argv) {
   std::printf("device: %s\n", model->device_description().c_str());
   int passed = 0, failed = 0;
   for (size_t i = 1; i < args.size(); ++i)
-    (CheckCase(*model, args[i], rtol) ? passed : failed)++;
+    (CheckCase(*model, args[i], tolerance) ? passed : failed)++;
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 && passed > 0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/dispatch/Passes.h"
 #include "compiler/pipeline/CompileArtifact.h"
 #include "compiler/pipeline/ModelLimits.h"
 #include "compiler/pipeline/Pipelines.h"
@@ -16,6 +17,7 @@
 #include "compiler/target/cpu/CpuCodegen.h"
 #include "compiler/target/cuda/CudaCodegen.h"
 #include "frontend/DiffusersImporter.h"
+#include "runtime/io/checkpoint.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -24,6 +26,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -113,6 +116,15 @@ static cl::opt<std::string> target(
              "runtime picks by --device"),
     cl::init("cpu"), cl::cat(kilnCategory));
 
+static cl::opt<std::string> weights(
+    "weights",
+    cl::desc("Storage of the linears' weights in the artifact: f32, bf16 "
+             "(half the bytes; the kernels widen them as they load them), or "
+             "auto (the default: bf16 when the checkpoint stores bf16, else "
+             "f32, so never wider or narrower than the checkpoint). Norm "
+             "scales, biases, embeddings and convolutions stay f32"),
+    cl::init("auto"), cl::cat(kilnCategory));
+
 static cl::list<std::string>
     components("component",
                cl::desc("Import only this component folder (repeatable), e.g. "
@@ -123,6 +135,23 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for "
                                                      "stdout)"),
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(kilnCategory));
+
+/// Whether a component checkpoint under `dir` (the folders that hold
+/// safetensors: transformer, vae, text encoders) stores any bf16 tensor.
+static bool checkpointHasBf16(llvm::StringRef dir) {
+  std::error_code error;
+  for (llvm::sys::fs::directory_iterator it(dir, error), end;
+       it != end && !error; it.increment(error)) {
+    auto checkpoint = kiln::io::Checkpoint::Open(it->path());
+    if (!checkpoint.ok())
+      continue;  // tokenizers, schedulers: no weights
+    for (const auto &file : (*checkpoint)->files())
+      for (const kiln::io::TensorView &tensor : file->tensors())
+        if (tensor.dtype == kiln::io::DType::BF16)
+          return true;
+  }
+  return false;
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -191,6 +220,13 @@ int main(int argc, char **argv) {
                  << " in --target\n";
     return 2;
   }
+  if (weights != "auto" && weights != "f32" && weights != "bf16") {
+    llvm::errs() << "kiln-compile: bad --weights '" << weights
+                 << "': expected f32, bf16 or auto\n";
+    return 2;
+  }
+  bool bf16Weights =
+      weights == "bf16" || (weights == "auto" && checkpointHasBf16(modelDir));
   if (emit == Emit::Auto)
     emit = outputFile == "-" ? Emit::Kiln : Emit::Artifact;
   if ((emit == Emit::CpuSharedObject || emit == Emit::Artifact) &&
@@ -238,6 +274,8 @@ int main(int argc, char **argv) {
   if (emit != Emit::Kiln) {
     if (mlir::failed(runPasses([&](mlir::PassManager &pm) {
           mlir::kiln::addKilnToLinalgPasses(pm);
+          if (bf16Weights)
+            pm.addPass(mlir::kiln::createNarrowWeightsPass());
           return mlir::kiln::addExtensionPasses(pm, extensions.linalg,
                                                 llvm::errs());
         })))

@@ -131,9 +131,13 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   bool biased = op->hasAttr(kBiasInitAttr);
   if (biased && !hasUnitInnerStride(op.getDpsInputs()[2]))
     return std::nullopt;
-  for (Value v : op->getOperands()) {
-    auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || !type.getElementType().isF32())
+  // f32 throughout, except a weight kiln-narrow-weights stored as bf16 (B,
+  // widened where it is loaded).
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !(type.getElementType().isF32() ||
+                   (operand.getOperandNumber() == 1 &&
+                    type.getElementType().isBF16())))
       return std::nullopt;
   }
   for (auto [i, map] : llvm::enumerate(op.getIndexingMapsArray()))
@@ -237,6 +241,20 @@ private:
   }
   SmallVector<Value> indices(unsigned operand) {
     return indicesOf(maps[operand]);
+  }
+  /// B at the current ivs as `type` (f32 or a vector of f32 along B's
+  /// contiguous dim): a bf16 B (kiln-narrow-weights) is loaded as bf16 and
+  /// widened, so the packed panels and the tiles stay f32.
+  Value loadB(Type type) {
+    Type stored = cast<MemRefType>(bm.getType()).getElementType();
+    auto vecType = dyn_cast<VectorType>(type);
+    Type loadType = vecType ? VectorType::get(vecType.getShape(), stored) : stored;
+    Value v = vecType ? vector::LoadOp::create(b, loc, loadType, bm, indices(1))
+                            .getResult()
+                      : memref::LoadOp::create(b, loc, bm, indices(1)).getResult();
+    return stored == b.getF32Type() ? v
+                                    : arith::ExtFOp::create(b, loc, type, v)
+                                          .getResult();
   }
   SmallVector<Value> indicesOf(AffineMap map) {
     SmallVector<Value> result;
@@ -401,7 +419,7 @@ private:
               ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
               for (int64_t j = 0; j < kPanelN; j += kVector) {
                 ivs[c.n] = add(nBase, j);
-                Value v = vector::LoadOp::create(b, loc, vecType, bm, indices(1));
+                Value v = loadB(vecType);
                 vector::StoreOp::create(b, loc, v, pack,
                                         ValueRange{p, kk, cst(j)});
               }
@@ -420,7 +438,7 @@ private:
             ivs[c.n] = add(nBase, j);
             loop(kFull, kLen, 1, [&](Value kk) {
               ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
-              Value v = memref::LoadOp::create(b, loc, bm, indices(1));
+              Value v = loadB(b.getF32Type());
               memref::StoreOp::create(b, loc, v, pack,
                                       ValueRange{p, kk, cst(j)});
             });
@@ -507,7 +525,7 @@ private:
     ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
     for (int64_t i = 0; i < kVector; ++i) {
       ivs[c.n] = add(nBase, j + i);
-      rows.push_back(vector::LoadOp::create(b, loc, vecType, bm, indices(1)));
+      rows.push_back(loadB(vecType));
     }
     Value offset = arith::SubIOp::create(b, loc, nBase, n0);
     for (int64_t i = 0; i < kVector; ++i)
@@ -748,8 +766,7 @@ private:
             }
             for (int64_t j = 0; j < nr; ++j) {
               ivs[c.n] = add(n, j);
-              Value rowB =
-                  vector::LoadOp::create(b, loc, vecType, bm, indices(1));
+              Value rowB = loadB(vecType);
               for (int64_t i = 0; i < mr; ++i)
                 next[i * nr + j] = vector::FMAOp::create(
                     b, loc, vecType, rowsA[i], rowB, next[i * nr + j]);
@@ -790,8 +807,7 @@ private:
           SmallVector<Value> rowsB, next;
           for (int64_t j = 0; j < nv; ++j) {
             ivs[c.n] = add(n, j * width);
-            rowsB.push_back(
-                vector::LoadOp::create(b, loc, vecType, bm, indices(1)));
+            rowsB.push_back(loadB(vecType));
           }
           for (int64_t i = 0; i < mr; ++i) {
             ivs[c.m] = add(m, i);

@@ -254,3 +254,37 @@ func.func @gate_and_residual(%x: memref<?x64xf32>, %w: memref<48x64xf32>, %g: me
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#n = affine_map<(m, n, k) -> (n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests that a bf16 weight (kiln-narrow-weights) is loaded as bf16 and
+// widened where the panels are packed (8 rows per transposed block, and the
+// k values past the last multiple of 8 one by one), so the packed panels
+// and the tiles stay f32; a bias_init contraction with a GELU-like epilogue
+// still matches.
+// CHECK-LABEL: func.func @bf16_weight
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
+// CHECK-COUNT-8: vector.load %arg1[%{{.+}}, %{{.+}}] : memref<40x70xbf16>, vector<8xbf16>
+// CHECK: arith.extf %{{.+}} : vector<8xbf16> to vector<8xf32>
+// CHECK: memref.load %arg1[%{{.+}}, %{{.+}}] : memref<40x70xbf16>
+// CHECK: arith.extf %{{.+}} : bf16 to f32
+// CHECK: vector.fma
+// CHECK: math.tanh
+// CHECK-NOT: linalg.generic
+func.func @bf16_weight(%x: memref<?x70xf32>, %w: memref<40x70xbf16>, %bias: memref<40xf32>, %y: memref<?x40xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #n, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %bias : memref<?x70xf32>, memref<40x70xbf16>, memref<40xf32>) outs(%y : memref<?x40xf32>) attrs = {kiln.bias_init, kiln.epilogue} {
+  ^bb0(%in: f32, %wb: bf16, %bi: f32, %out: f32):
+    %wf = arith.extf %wb : bf16 to f32
+    %0 = arith.mulf %in, %wf : f32
+    %1 = arith.addf %out, %0 : f32
+    %2 = math.tanh %1 : f32
+    linalg.yield %2 : f32
+  }
+  return
+}
