@@ -23,6 +23,12 @@ BIN=${BIN:-build/bin}
 # The compiler may come from another build (bench/compare.sh's BEFORE_COMPILE:
 # the same runtime on an artifact of an earlier compiler).
 COMPILE=${COMPILE:-$BIN/kiln-compile}
+# kiln-compile --weights (f32, bf16): the storage of the linears' weights.
+# Passed only when not f32, so that a compiler from before the flag (the
+# BEFORE_COMPILE side of bench/compare.sh) still runs.
+WEIGHTS=${WEIGHTS:-f32}
+WEIGHT_FLAGS=()
+[[ "$WEIGHTS" == f32 ]] || WEIGHT_FLAGS=(--weights="$WEIGHTS")
 OUT=${OUT:-build/bench}
 MODEL=${MODEL:-$OUT/medium-flux}
 CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
@@ -43,9 +49,9 @@ fi
 
 if [[ "$RECOMPILE" == 1 || ! -f "$ARTIFACT" ]]; then
   /usr/bin/time -v "$COMPILE" "$MODEL" --component=transformer \
-      --target=cpu-x86_64-avx2 -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
+      --target=cpu-x86_64-avx2 "${WEIGHT_FLAGS[@]}" -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
       | grep -E "kiln-compile:|Elapsed|Maximum resident"
-  "$COMPILE" "$MODEL" --component=transformer --emit=dispatches \
+  "$COMPILE" "$MODEL" --component=transformer "${WEIGHT_FLAGS[@]}" --emit=dispatches \
       -o "$LOGS/dispatches.mlir"
 fi
 

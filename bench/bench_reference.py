@@ -167,6 +167,10 @@ def main() -> int:
     ap.add_argument("--model", default=str(DEFAULT_MODEL), help="diffusers folder (make_medium_flux.py)")
     ap.add_argument("--case", default=str(DEFAULT_CASE), help="input case .safetensors")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                    help="the model's weights and activations (default float32); with bfloat16 the "
+                         "case's float inputs but the position ids are cast, and the output is "
+                         "compared with the case's f32 out.sample by relative L2 error")
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     ap.add_argument("--runs", type=int, default=7, help="timed runs (default 7)")
     g = ap.add_mutually_exclusive_group()
@@ -196,11 +200,16 @@ def main() -> int:
 
     dlogging.set_verbosity_error()
     t0 = time.perf_counter()
+    dtype = getattr(torch, args.dtype)
     model = FluxTransformer2DModel.from_pretrained(
-        args.model, subfolder="transformer", torch_dtype=torch.float32, low_cpu_mem_usage=False
+        args.model, subfolder="transformer", torch_dtype=dtype, low_cpu_mem_usage=False
     ).eval()
     load_s = time.perf_counter() - t0
     case = load_file(args.case)
+    if dtype != torch.float32:
+        # The position ids stay f32: diffusers computes RoPE from them in f64.
+        case = {k: (v.to(dtype) if k.startswith("in.") and v.is_floating_point()
+                    and not k.endswith("_ids") else v) for k, v in case.items()}
     cfg = dict(model.config)
     B, S_img, _ = case["in.hidden_states"].shape
     S_txt = case["in.encoder_hidden_states"].shape[1]
@@ -232,7 +241,9 @@ def main() -> int:
             out = step()
         if i == 0 and "out.sample" in case:
             ref = case["out.sample"]
+            out = out.float()
             max_abs = float((out - ref).abs().max())
+            rel_l2 = float((out - ref).norm() / ref.norm())
             tol_ok = bool(((out - ref).abs() <= 1e-3 + 1e-3 * ref.abs()).all())
     if counted is not None and abs(counted - flops["total"]) > 1e-9 * flops["total"]:
         print(f"ERROR: analytic FLOPs {flops['total']:.6e} != flop_counter {counted:.6e}", file=sys.stderr)
@@ -305,13 +316,14 @@ def main() -> int:
           f"(cpu capability {torch.backends.cpu.get_cpu_capability()}), "
           f"{torch.get_num_threads()} thread(s), "
           f"cpu: {cpu_model()}")
-    print(f"model: {args.model}: {n_params:,} parameters, {param_bytes:,} bytes f32 "
+    print(f"model: {args.model}: {n_params:,} parameters, {param_bytes:,} bytes {args.dtype} "
           f"(safetensors files {weight_file_bytes:,} bytes); from_pretrained took {load_s:.2f} s "
           "(the weights stay memory-mapped: the first run pages them in)")
     print(f"case: {args.case}: batch {B}, {S_img} image + {S_txt} text tokens")
     if "out.sample" in case:
         print(f"output vs case out.sample: max |diff| = {max_abs:.2e} "
-              f"({'within' if tol_ok else 'OUTSIDE'} 1e-3 + 1e-3*|ref|)")
+              f"({'within' if tol_ok else 'OUTSIDE'} 1e-3 + 1e-3*|ref|), rel L2 {rel_l2:.2e} "
+              f"({args.dtype})")
     print(f"denoise step: median {med:.3f} s (min {lo:.3f}, max {hi:.3f}, spread "
           f"{100 * (hi - lo) / med:.1f} % of the median; {len(times)} "
           f"{'undisturbed ' if all_clean else ''}runs after {args.warmup} warm-up)")

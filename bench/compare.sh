@@ -7,6 +7,9 @@
 #
 #   bench/compare.sh                         # THREADS=2, ROUNDS=2, REF_RUNS=7, KILN_RUNS=7, WARMUP=2 (both)
 #   RECOMPILE=0 bench/compare.sh             # reuse build/bench/medium.kiln
+#   WEIGHTS=bf16 bench/compare.sh            # both sides with bf16 weights:
+#                                            # diffusers in torch.bfloat16,
+#                                            # Kiln --weights=bf16 (f32 math)
 #   BEFORE_COMPILE=/path/kiln-compile bench/compare.sh
 #                                            # a third side: the same kiln
 #                                            # binary on an artifact of an
@@ -27,6 +30,10 @@ export PY=${PY:-$HOME/.venvs/kiln-ref/bin/python}
 export OUT=${OUT:-build/bench}
 export MODEL=${MODEL:-$OUT/medium-flux}
 export CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
+export WEIGHTS=${WEIGHTS:-f32}
+[[ "$WEIGHTS" == f32 || "$WEIGHTS" == bf16 ]] || { echo "WEIGHTS must be f32 or bf16" >&2; exit 2; }
+REF_DTYPE=$([[ "$WEIGHTS" == bf16 ]] && echo bfloat16 || echo float32)
+export ARTIFACT=${ARTIFACT:-$OUT/medium$([[ "$WEIGHTS" == bf16 ]] && echo -bf16).kiln}
 LOG=$OUT/compare
 mkdir -p "$LOG"
 GFLOP=499.08
@@ -36,7 +43,8 @@ export CEILING
 
 source bench/quiet.sh   # busy_cores, wait_quiet
 
-echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $THREADS threads, git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime || echo '+dirty')"
+echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $THREADS threads, weights $WEIGHTS, git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime || echo '+dirty')"
+echo "== cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16|amx_bf16|amx_tile)$' | tr '\n' ' ')"
 
 # The machine's speed drifts by 10-20 % over minutes (a plain FMA loop
 # measured 174-197 GFLOP/s within one minute), so the two halves alternate,
@@ -47,7 +55,8 @@ for round in $(seq 1 "$ROUNDS"); do
   wait_quiet
   echo "== round $round: diffusers denoise step"
   "$PY" bench/bench_reference.py --model "$MODEL" --case "$CASE" --threads "$THREADS" \
-    --warmup "$WARMUP" --runs "$REF_RUNS" --ceiling "$CEILING" > "$LOG/reference.$round.log" 2>&1 \
+    --warmup "$WARMUP" --runs "$REF_RUNS" --ceiling "$CEILING" --dtype "$REF_DTYPE" \
+    > "$LOG/reference.$round.log" 2>&1 \
     || { cat "$LOG/reference.$round.log"; exit 1; }
   grep -v '^{' "$LOG/reference.$round.log" | grep -E 'denoise step|achieved|ceiling|peak RSS|output vs|machine' || true
   grep '^{' "$LOG/reference.$round.log" | tail -1 > "$LOG/reference.$round.json"
@@ -63,7 +72,8 @@ for round in $(seq 1 "$ROUNDS"); do
   # 3. Optionally Kiln on the earlier compiler's artifact.
   if [[ -n "${BEFORE_COMPILE:-}" ]]; then
     echo "== round $round: kiln denoise step, artifact of $BEFORE_COMPILE"
-    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before.kiln RUNS=$KILN_RUNS WARMUP=$WARMUP \
+    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$([[ "$WEIGHTS" == bf16 ]] && echo -bf16).kiln \
+      RUNS=$KILN_RUNS WARMUP=$WARMUP \
       LOGS=$LOG/kiln-before bash bench/bench_kiln.sh > "$LOG/kiln-before.$round.log" 2>&1 \
       || { cat "$LOG/kiln-before.$round.log"; exit 1; }
     grep -E '^run |^kiln denoise|^max \|' "$LOG/kiln-before.$round.log" || true

@@ -45,7 +45,9 @@ def kernel_kinds(path):
             kinds[name] = "copy"
         elif '"reduction"' in body:
             g = re.search(r"linalg\.generic \{indexing_maps = \[([^\]]*)\]", body)
-            contraction = re.search(r"arith\.mulf %in, %in_\d+ : f32\s+%\d+ = arith\.addf %out", body)
+            # The product of the two inputs, the weight possibly widened from bf16
+            # (kiln-narrow-weights) by an arith.extf just before.
+            contraction = re.search(r"arith\.mulf %in, %(in_\d+|\d+) : f32\s+%\d+ = arith\.addf %out", body)
             if contraction and g:
                 maps = dict(re.findall(r"^(#map\d*) = affine_map<(.*)>$", text, re.M))
                 a, b = [maps.get(x.strip(), "") for x in g.group(1).split(",")[:2]]
