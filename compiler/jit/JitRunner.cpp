@@ -45,7 +45,7 @@ void initializeJit(DialectRegistry &registry) {
 /// the goldens also check dispatch formation.
 static constexpr int64_t kJitWorkgroups = 3;
 static constexpr const char *kLlvmLowering =
-    "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+    "kiln-expand-fp8,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
     "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,reconcile-unrealized-casts";

@@ -4,6 +4,7 @@
 
 #include "compiler/target/cpu/Passes.h"
 #include "compiler/target/host/EntryFunctionBuilder.h"
+#include "passes/kiln/WeightNames.h"
 #include "runtime/artifact/artifact_writer.h"
 #include "runtime/io/checkpoint.h"
 #include "runtime/base/status_macros.h"
@@ -18,7 +19,10 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -108,12 +112,21 @@ public:
       : module(module), dir(std::move(dir)) {}
 
   /// The tensor exists with the compiled shape, in a dtype the kernels'
-  /// element type can be made from.
+  /// element type can be made from. A kiln-quantize-fp8 scale's tensor is
+  /// its weight's, whose first dimension the scale has.
   LogicalResult check(const ParameterTable::Entry &entry) {
     absl::StatusOr<const ::kiln::io::TensorView *> view = find(entry);
     if (!view.ok())
       return module.emitError(std::string(view.status().message()));
     ArrayRef<int64_t> shape = entry.type.getShape();
+    if (isScale(entry)) {
+      if ((*view)->shape.size() != 2 || shape.size() != 1 ||
+          shape[0] != (*view)->shape[0])
+        return module.emitError("weight '")
+               << entry.name << "': the FP8 scales of a 2-d weight, but it is "
+               << ::kiln::io::ShapeToString((*view)->shape);
+      return success();
+    }
     if (!llvm::equal((*view)->shape, shape))
       return module.emitError("weight '")
              << entry.name << "' has shape "
@@ -121,9 +134,11 @@ public:
              << " in the checkpoint, the compiled model expects "
              << ::kiln::io::ShapeToString({shape.begin(), shape.end()});
     Type element = entry.type.getElementType();
-    if (!element.isF32() && !element.isBF16())
+    if (!element.isF32() && !element.isBF16() &&
+        !isa<Float8E4M3FNType>(element))
       return module.emitError("weight '")
-             << entry.name << "': kernels read weights as f32 or bf16, not "
+             << entry.name
+             << "': kernels read weights as f32, bf16 or f8E4M3FN, not "
              << element;
     ::kiln::io::DType stored = (*view)->dtype;
     if (stored != ::kiln::io::DType::F32 && stored != ::kiln::io::DType::F16 &&
@@ -138,8 +153,14 @@ public:
   absl::Status fill(const ParameterTable::Entry &entry,
                     absl::Span<uint8_t> out) {
     KILN_ASSIGN_OR_RETURN(const ::kiln::io::TensorView *view, find(entry));
+    Type element = entry.type.getElementType();
+    if (isScale(entry) || isa<Float8E4M3FNType>(element)) {
+      absl::Status status = quantize(*view, isScale(entry), out);
+      ::kiln::io::ReleaseMappedPages(view->data, view->nbytes);
+      return status;
+    }
     absl::Status status =
-        entry.type.getElementType().isBF16()
+        element.isBF16()
             ? ::kiln::io::ConvertToBF16(
                   *view, absl::MakeSpan(reinterpret_cast<uint16_t *>(out.data()),
                                         out.size() / 2))
@@ -150,12 +171,42 @@ public:
     return status;
   }
 
+  /// Whether `entry` is the scales kiln-quantize-fp8 added for a weight.
+  static bool isScale(const ParameterTable::Entry &entry) {
+    return llvm::StringRef(entry.name).ends_with(kFp8ScaleSuffix);
+  }
+
 private:
+  /// Row by row: scale[n] = max|w[n, :]| / 448 (1 for a zero row) into
+  /// `out` as f32 when `scales`, else e4m3(w[n, k] / scale[n]).
+  static absl::Status quantize(const ::kiln::io::TensorView &view, bool scales,
+                               absl::Span<uint8_t> out) {
+    const int64_t rows = view.shape[0], columns = view.numel() / rows;
+    std::vector<float> wide(view.numel());
+    KILN_RETURN_IF_ERROR(::kiln::io::ConvertToF32(view, absl::MakeSpan(wide)));
+    for (int64_t n = 0; n < rows; ++n) {
+      const float *row = wide.data() + n * columns;
+      float amax = 0;
+      for (int64_t k = 0; k < columns; ++k)
+        amax = std::max(amax, std::fabs(row[k]));
+      const float scale = amax > 0 ? amax / 448.0f : 1.0f;
+      if (scales) {
+        std::memcpy(out.data() + 4 * n, &scale, 4);
+        continue;
+      }
+      for (int64_t k = 0; k < columns; ++k)
+        out[n * columns + k] = ::kiln::io::FloatToE4M3(row[k] / scale);
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<const ::kiln::io::TensorView *>
   find(const ParameterTable::Entry &entry) {
-    size_t dot = entry.name.find('.');
-    std::string component = entry.name.substr(0, dot);
-    std::string tensor = entry.name.substr(dot + 1);
+    llvm::StringRef name(entry.name);
+    name.consume_back(kFp8ScaleSuffix);
+    size_t dot = name.find('.');
+    std::string component = name.substr(0, dot).str();
+    std::string tensor = name.substr(dot + 1).str();
     auto &checkpoint = checkpoints[component];
     if (!checkpoint) {
       KILN_ASSIGN_OR_RETURN(checkpoint,
@@ -294,6 +345,8 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
       parameter.fill = [&loader, &entry](absl::Span<uint8_t> out) {
         return loader.fill(entry, out);
       };
+      if (isa<Float8E4M3FNType>(entry.type.getElementType()))
+        parameter.scale = entry.name + kFp8ScaleSuffix.str();
     }
     contents.parameters.push_back(std::move(parameter));
   }

@@ -86,4 +86,51 @@ def PromoteWeightsToArgumentsPass
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def QuantizeFp8Pass : Pass<"kiln-quantize-fp8", "mlir::ModuleOp"> {
+  let summary = "Linear weights as FP8 E4M3 with per-output-channel scales";
+  let description = [{
+    Rewrites the weight of each eligible `kiln.linear` (a 2-d f32
+    `kiln.weight` of `component`, used by that linear only, whose name no
+    `keep` pattern matches) into `kiln.dequantize` of an e4m3 weight of the
+    same name and an f32 scale per output channel named `<name>#e4m3_scale`.
+    kiln-compile's writer fills both from the checkpoint: scale[n] =
+    max|W[n, :]| / 448, data = e4m3(W / scale), rounded to nearest even.
+    The lowering to linalg never builds the f32 weight (kiln.dequantize).
+
+    The default `keep` patterns (regular expressions on the weight name) are
+    what the common FP8 FLUX recipes keep in bf16: the input embedders
+    (`x_embedder`, `context_embedder`), the timestep, guidance and pooled
+    text embedders (`time_text_embed`), the norms' modulation linears
+    (`norm1.linear`, `norm1_context.linear`, `norm.linear`, `norm_out`) and
+    the final `proj_out`. `kiln-compile --weights=fp8-e4m3` stores the kept
+    ones as bf16. With `report` each weight's decision and the byte totals
+    are printed to stderr.
+
+    ```mlir
+    // Before
+    %w = kiln.weight "transformer.blocks.0.ff.weight" : tensor<256x64xf32>
+    %y = kiln.linear %x, %w : (tensor<?x64xf32>, tensor<256x64xf32>) -> tensor<?x256xf32>
+    // After
+    %q = kiln.weight "transformer.blocks.0.ff.weight" : tensor<256x64xf8E4M3FN>
+    %s = kiln.weight "transformer.blocks.0.ff.weight#e4m3_scale" : tensor<256xf32>
+    %w = kiln.dequantize %q, %s : (tensor<256x64xf8E4M3FN>, tensor<256xf32>) -> tensor<256x64xf32>
+    %y = kiln.linear %x, %w : (tensor<?x64xf32>, tensor<256x64xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let options = [
+    Option<"component", "component", "std::string", /*default=*/"\"transformer\"",
+           "Quantize the linears of this component only">,
+    ListOption<"keep", "keep", "std::string",
+               "Weight-name patterns (regular expressions) that stay as they "
+               "are; empty: the default policy above; 'none': quantize all">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Print each weight's decision and the bytes to stderr">
+  ];
+  let statistics = [
+    Statistic<"quantized", "quantized", "Linear weights quantized to e4m3">,
+    Statistic<"kept", "kept", "Linear weights the policy kept">
+  ];
+  let dependentDialects = ["mlir::kiln::KilnDialect"];
+}
+
 #endif // KILN_PASSES_KILN_PASSES_TD

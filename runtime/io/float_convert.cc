@@ -1,5 +1,6 @@
 #include "runtime/io/float_convert.h"
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -42,6 +43,34 @@ uint16_t FloatToBFloat16(float value) {
   // Round to nearest even: add 0x7fff plus the lowest kept bit, truncate.
   bits += 0x7fffu + ((bits >> 16) & 1u);
   return static_cast<uint16_t>(bits >> 16);
+}
+
+uint8_t FloatToE4M3(float value) {
+  const uint8_t sign = std::signbit(value) ? 0x80 : 0;
+  if (std::isnan(value)) return sign | 0x7f;
+  const float a = std::fabs(value);
+  if (a < std::ldexp(1.0f, -6)) {
+    // Subnormals, m * 2^-9; m == 8 is the smallest normal, code 0x08.
+    return sign | static_cast<uint8_t>(std::nearbyint(a * 512.0f));
+  }
+  int exponent;
+  const float fraction = std::frexp(a, &exponent);  // a = fraction * 2^exponent
+  int e = exponent - 1;                              // a = (2 fraction) 2^e
+  int m = static_cast<int>(std::nearbyint((2 * fraction - 1) * 8));
+  if (m == 8) {
+    m = 0;
+    ++e;
+  }
+  if (e > 8 || (e == 8 && m == 7)) return sign | 0x7e;  // saturate to 448
+  return sign | static_cast<uint8_t>(((e + 7) << 3) | m);
+}
+
+float E4M3ToFloat(uint8_t bits) {
+  const float sign = (bits & 0x80) ? -1.0f : 1.0f;
+  const int e = (bits >> 3) & 0xf, m = bits & 7;
+  if (e == 0xf && m == 7) return std::nanf("");
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -9);
+  return sign * std::ldexp(1.0f + m / 8.0f, e - 7);
 }
 
 absl::Status ConvertToBF16(const TensorView& view, absl::Span<uint16_t> out) {

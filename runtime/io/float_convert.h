@@ -22,6 +22,13 @@ float BFloat16ToFloat(uint16_t bits);
 // tensor.to(torch.bfloat16)); NaN stays a quiet NaN of the same sign.
 uint16_t FloatToBFloat16(float value);
 
+// OCP FP8 E4M3 ("e4m3fn": 1 sign, 4 exponent bits biased by 7, 3 mantissa
+// bits, no infinities, NaN = S.1111.111, largest finite 448). FloatToE4M3
+// rounds to nearest even and saturates to +-448 (as the FP8 FLUX recipes
+// do after scaling); NaN stays NaN.
+uint8_t FloatToE4M3(float value);
+float E4M3ToFloat(uint8_t bits);
+
 // Writes `view`'s elements as bfloat16 bits to `out` (numel elements): BF16
 // copied, F32 and F16 rounded by FloatToBFloat16. InvalidArgument as
 // ConvertToF32.

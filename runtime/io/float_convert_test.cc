@@ -68,6 +68,33 @@ TEST(FloatConvertTest, FloatToBFloat16RoundsToNearestEven) {
   EXPECT_TRUE(std::isnan(BFloat16ToFloat(nan)));
 }
 
+// Every e4m3 code round-trips (NaN stays NaN), rounding is to nearest even
+// between neighbours, and values past 448 saturate.
+TEST(FloatConvertTest, E4M3RoundTripsAndRounds) {
+  for (int code = 0; code < 256; ++code) {
+    const float value = E4M3ToFloat(static_cast<uint8_t>(code));
+    if ((code & 0x7f) == 0x7f) {
+      EXPECT_TRUE(std::isnan(value)) << code;
+      continue;
+    }
+    // -0 and +0 are both zero; every other code maps back to itself.
+    if (code == 0x80) continue;
+    EXPECT_EQ(FloatToE4M3(value), code) << code << " " << value;
+  }
+  EXPECT_EQ(E4M3ToFloat(0x7e), 448.0f);
+  EXPECT_EQ(E4M3ToFloat(0x08), std::ldexp(1.0f, -6));
+  EXPECT_EQ(E4M3ToFloat(0x01), std::ldexp(1.0f, -9));
+  EXPECT_EQ(E4M3ToFloat(0x38), 1.0f);
+  // 1 + 1/16 is halfway between 1 (0x38, even) and 1.125 (0x39): down; 1 +
+  // 3/16 between 1.125 (odd) and 1.25: up.
+  EXPECT_EQ(FloatToE4M3(1.0625f), 0x38);
+  EXPECT_EQ(FloatToE4M3(1.1875f), 0x3a);
+  EXPECT_EQ(FloatToE4M3(-1.1f), 0xb9);
+  EXPECT_EQ(FloatToE4M3(1000.0f), 0x7e);
+  EXPECT_EQ(FloatToE4M3(-1e30f), 0xfe);
+  EXPECT_EQ(FloatToE4M3(std::ldexp(1.0f, -12)), 0x00);  // rounds to 0
+}
+
 TEST(FloatConvertTest, ConvertsToBFloat16) {
   const float values[] = {1.0f, 0.1f, -3.5f};
   TensorView view;

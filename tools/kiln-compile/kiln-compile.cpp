@@ -17,6 +17,7 @@
 #include "compiler/target/cpu/CpuCodegen.h"
 #include "compiler/target/cuda/CudaCodegen.h"
 #include "frontend/DiffusersImporter.h"
+#include "passes/kiln/Passes.h"
 #include "runtime/io/checkpoint.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -119,10 +120,13 @@ static cl::opt<std::string> target(
 static cl::opt<std::string> weights(
     "weights",
     cl::desc("Storage of the linears' weights in the artifact: f32, bf16 "
-             "(half the bytes; the kernels widen them as they load them), or "
-             "auto (the default: bf16 when the checkpoint stores bf16, else "
-             "f32, so never wider or narrower than the checkpoint). Norm "
-             "scales, biases, embeddings and convolutions stay f32"),
+             "(half the bytes; the kernels widen them as they load them), "
+             "fp8-e4m3 (the transformer's linears as e4m3 with a scale per "
+             "output channel, kiln-quantize-fp8; the linears its policy keeps "
+             "as bf16; -v prints each decision), or auto (the default: bf16 "
+             "when the checkpoint stores bf16, else f32, so never wider or "
+             "narrower than the checkpoint). Norm scales, biases, embeddings "
+             "and convolutions stay f32"),
     cl::init("auto"), cl::cat(kilnCategory));
 
 static cl::list<std::string>
@@ -220,13 +224,15 @@ int main(int argc, char **argv) {
                  << " in --target\n";
     return 2;
   }
-  if (weights != "auto" && weights != "f32" && weights != "bf16") {
+  if (weights != "auto" && weights != "f32" && weights != "bf16" &&
+      weights != "fp8-e4m3") {
     llvm::errs() << "kiln-compile: bad --weights '" << weights
-                 << "': expected f32, bf16 or auto\n";
+                 << "': expected f32, bf16, fp8-e4m3 or auto\n";
     return 2;
   }
-  bool bf16Weights =
-      weights == "bf16" || (weights == "auto" && checkpointHasBf16(modelDir));
+  bool fp8Weights = weights == "fp8-e4m3";
+  bool bf16Weights = fp8Weights || weights == "bf16" ||
+                     (weights == "auto" && checkpointHasBf16(modelDir));
   if (emit == Emit::Auto)
     emit = outputFile == "-" ? Emit::Kiln : Emit::Artifact;
   if ((emit == Emit::CpuSharedObject || emit == Emit::Artifact) &&
@@ -273,6 +279,11 @@ int main(int argc, char **argv) {
     return 1;
   if (emit != Emit::Kiln) {
     if (mlir::failed(runPasses([&](mlir::PassManager &pm) {
+          if (fp8Weights) {
+            mlir::kiln::QuantizeFp8PassOptions quantize;
+            quantize.report = verbose;
+            pm.addPass(mlir::kiln::createQuantizeFp8Pass(quantize));
+          }
           mlir::kiln::addKilnToLinalgPasses(pm);
           if (bf16Weights)
             pm.addPass(mlir::kiln::createNarrowWeightsPass());

@@ -13,7 +13,12 @@
 namespace mlir::kiln {
 namespace {
 
-/// out[..., n] = bias[n] + sum_k x[..., k] * w[n, k].
+/// out[..., n] = bias[n] + sum_k x[..., k] * w[n, k]. With an FP8 weight
+/// (w = kiln.dequantize(q, s)): out[..., n] = s[n] * sum_k x[..., k] *
+/// f32(q[n, k]) + bias[n], the contraction reading q itself (widened where
+/// it is loaded) and the scale and bias applied to its sums by an
+/// elementwise op that dispatch formation fuses into it as its epilogue:
+/// the f32 weight never exists.
 struct LowerLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -28,12 +33,15 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     unsigned n = rank - 1, k = rank;
     SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, op.getInput());
     sizes.back() = rewriter.getIndexAttr(type.getShape().back());
+    auto dequantize = op.getWeight().getDefiningOp<DequantizeOp>();
+    Value weight = dequantize ? dequantize.getData() : op.getWeight();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap channel = selectDims(ctx, rank, {rank - 1});
 
     Value init;
-    if (Value bias = op.getBias()) {
-      AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    if (Value bias = op.getBias(); bias && !dequantize) {
       init = generic(rewriter, loc, bias, emptyTensor(rewriter, loc, sizes, elem),
-                     {selectDims(ctx, rank, {rank - 1}), id}, iterators(rank),
+                     {channel, id}, iterators(rank),
                      [](OpBuilder &b, Location l, ValueRange args) {
                        yieldValue(b, l, args[0]);
                      });
@@ -48,10 +56,57 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     xDims.push_back(k);
     outDims.push_back(n);
     Value result = generic(
-        rewriter, loc, {op.getInput(), op.getWeight()}, init,
+        rewriter, loc, {op.getInput(), weight}, init,
         {selectDims(ctx, numLoops, xDims), selectDims(ctx, numLoops, {n, k}),
          selectDims(ctx, numLoops, outDims)},
-        iterators(rank, 1), yieldMulAdd);
+        iterators(rank, 1), [&](OpBuilder &b, Location l, ValueRange args) {
+          if (!dequantize)
+            return yieldMulAdd(b, l, args);
+          Value wide = arith::ExtFOp::create(b, l, elem, args[1]);
+          yieldMulAdd(b, l, {args[0], wide, args[2]});
+        });
+    if (dequantize) {
+      SmallVector<Value> inputs{result, dequantize.getScale()};
+      SmallVector<AffineMap> maps{id, channel};
+      if (Value bias = op.getBias()) {
+        inputs.push_back(bias);
+        maps.push_back(channel);
+      }
+      maps.push_back(id);
+      result = generic(
+          rewriter, loc, inputs, emptyTensor(rewriter, loc, sizes, elem), maps,
+          iterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
+            Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
+            yieldValue(b, l,
+                       op.getBias() ? arith::AddFOp::create(b, l, scaled, args[2])
+                                          .getResult()
+                                    : scaled);
+          });
+    }
+    replaceWithCast(rewriter, op, result);
+    return success();
+  }
+};
+
+/// f32(data[n, ...]) * scale[n], where a dequantized weight is used other
+/// than as a linear's weight (a linear reads the FP8 data itself).
+struct LowerDequantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    unsigned rank = type.getRank();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    Value result = generic(
+        rewriter, loc, {op.getData(), op.getScale()},
+        emptyTensor(rewriter, loc, sizesOf(rewriter, loc, op.getData()),
+                    type.getElementType()),
+        {id, selectDims(rewriter.getContext(), rank, {0}), id}, iterators(rank),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value wide = arith::ExtFOp::create(b, l, type.getElementType(), args[0]);
+          yieldValue(b, l, arith::MulFOp::create(b, l, wide, args[1]));
+        });
     replaceWithCast(rewriter, op, result);
     return success();
   }
@@ -90,7 +145,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 } // namespace
 
 void populateDenseToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerLinear, LowerAttention>(patterns.getContext());
+  patterns.add<LowerLinear, LowerDequantize, LowerAttention>(
+      patterns.getContext());
 }
 
 } // namespace mlir::kiln

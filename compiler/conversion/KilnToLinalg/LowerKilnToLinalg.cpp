@@ -25,6 +25,15 @@ struct LowerKilnToLinalgPass
     target.addLegalOp<WeightOp>();
     // Kernel ops are what the lowering produces where linalg falls short.
     target.addLegalOp<FlashAttentionOp>();
+    // A dequantize read only as linears' weights disappears with them (the
+    // linears read its FP8 data; canonicalization erases it, dead).
+    target.addDynamicallyLegalOp<DequantizeOp>([](DequantizeOp op) {
+      return llvm::all_of(op->getUses(), [](OpOperand &use) {
+        auto linear = dyn_cast<LinearOp>(use.getOwner());
+        return linear && use.get() == linear.getWeight() &&
+               use.getOperandNumber() == 1;
+      });
+    });
     RewritePatternSet patterns(ctx);
     populateKilnToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

@@ -73,6 +73,19 @@ def VectorizeAttentionPass
                            "mlir::vector::VectorDialect"];
 }
 
+def ExpandFp8Pass : Pass<"kiln-expand-fp8", "mlir::ModuleOp"> {
+  let summary = "arith.extf from f8E4M3FN as integer operations";
+  let description = [{
+    LLVM has no FP8 type, and MLIR's lowering to LLVM has no pattern for
+    `arith.extf` from `f8E4M3FN` (FP8 weights, kiln-quantize-fp8). Each
+    such extf, scalar or vector, becomes the conversion's bit operations:
+    normals `sign << 24 | (exponent + 120) << 23 | mantissa << 20`,
+    subnormals `mantissa * 2^-9` with the sign, S.1111.111 a quiet NaN.
+    Run before the lowering to LLVM (CPU and CUDA kernels, the JIT host).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def MaterializeZeroInitPass
     : Pass<"kiln-cpu-materialize-zero-init", "mlir::ModuleOp"> {
   let summary = "Fills the outputs of kiln.zero_init ops the vectorizer left alone";

@@ -27,12 +27,16 @@ struct ReassociateReductionsPass
       if (op.getNumReductionLoops() == 0)
         return;
       for (Operation &inner : op.getRegion().front())
-        if (auto fastMath = dyn_cast<arith::ArithFastMathInterface>(inner))
+        if (auto fastMath = dyn_cast<arith::ArithFastMathInterface>(inner)) {
+          // Ops whose flags are optional (arith.extf) may have none.
+          arith::FastMathFlagsAttr flags = fastMath.getFastMathFlagsAttr();
           inner.setAttr(fastMath.getFastMathAttrName(),
                         arith::FastMathFlagsAttr::get(
-                            op.getContext(), fastMath.getFastMathFlagsAttr()
-                                                     .getValue() |
-                                                 arith::FastMathFlags::reassoc));
+                            op.getContext(),
+                            (flags ? flags.getValue()
+                                   : arith::FastMathFlags::none) |
+                                arith::FastMathFlags::reassoc));
+        }
     });
   }
 };

@@ -62,7 +62,8 @@ static std::string kernelPipeline(const CudaTarget &target,
                                   llvm::StringRef toolkit) {
   return llvm::formatv(
              "kiln-cpu-materialize-zero-init,kiln-cuda-distribute-to-threads,"
-             "kiln-cuda-outline-kernels{{block-size={0}},canonicalize,cse,"
+             "kiln-cuda-outline-kernels{{block-size={0}},kiln-expand-fp8,"
+             "canonicalize,cse,"
              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
              "canonicalize,nvvm-attach-target{{chip={1} O=3},"
              "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"

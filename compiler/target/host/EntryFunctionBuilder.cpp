@@ -38,6 +38,8 @@ FailureOr<DType> artifactDType(Type type) {
     return DType::F16;
   if (type.isBF16())
     return DType::BF16;
+  if (isa<Float8E4M3FNType>(type))
+    return DType::F8_E4M3;
   if (type.isF64())
     return DType::F64;
   if (type.isInteger(64) || type.isIndex())

@@ -1,6 +1,7 @@
-//===- KilnKernelOps.cpp - Ops the lowering creates ----------------------===//
+//===- KilnKernelOps.cpp - Weight formats and ops the lowering creates ---===//
 //
-// Verifier, memory effects and bufferization of kiln.flash_attention. The
+// The verifier of kiln.dequantize (FP8 weights, kiln-quantize-fp8), and the
+// verifier, memory effects and bufferization of kiln.flash_attention. The
 // op is in destination style, so one-shot bufferization writes the result
 // into the buffer of `init`; `init` is write-only (every element of the
 // result is computed), which lets an empty tensor become a plain
@@ -15,6 +16,29 @@
 
 using namespace mlir;
 using namespace mlir::kiln;
+
+//===----------------------------------------------------------------------===//
+// DequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DequantizeOp::verify() {
+  auto data = cast<RankedTensorType>(getData().getType());
+  auto scale = cast<RankedTensorType>(getScale().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  if (data.getRank() < 1)
+    return emitOpError("expects data of rank >= 1 ([out, ...])");
+  if (scale.getRank() != 1)
+    return emitOpError("expects a rank-1 scale (one per output channel), got ")
+           << scale;
+  int64_t out = data.getDimSize(0), scales = scale.getDimSize(0);
+  if (!ShapedType::isDynamic(out) && !ShapedType::isDynamic(scales) &&
+      out != scales)
+    return emitOpError("expects one scale per output channel: data has ")
+           << out << ", scale " << scales;
+  if (result.getShape() != data.getShape())
+    return emitOpError("expects the result shape of data, got ") << result;
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // FlashAttentionOp

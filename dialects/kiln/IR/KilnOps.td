@@ -97,6 +97,27 @@ def Kiln_AttentionOp : Kiln_InferredOp<"attention"> {
   }];
 }
 
+def Kiln_DequantizeOp : Kiln_Op<"dequantize", [Pure]> {
+  let summary = "per-output-channel scaled FP8 weight to f32";
+  let description = [{
+    `result[n, ...] = f32(data[n, ...]) * scale[n]`: a weight stored as FP8
+    E4M3 (OCP "e4m3fn") with one f32 scale per output channel (dimension 0,
+    the `out` of a `[out, in]` linear weight), as `kiln-quantize-fp8` makes
+    them. A `kiln.linear` whose weight is a dequantize is lowered without the
+    f32 weight ever existing: the contraction widens the e4m3 values where
+    it loads them and multiplies its sums by the scales.
+
+    ```mlir
+    %w = kiln.dequantize %q, %s : (tensor<3072x3072xf8E4M3FN>, tensor<3072xf32>) -> tensor<3072x3072xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F8E4M3FN]>:$data,
+                       RankedTensorOf<[F32]>:$scale);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$data `,` $scale attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Position encodings
 //===----------------------------------------------------------------------===//

@@ -40,6 +40,28 @@ func.func @causal_masked_attention(%q: tensor<1x7x2x16xf32>, %m: tensor<1x2x7x7x
 
 // -----
 
+// Tests that a linear of a dequantized FP8 weight contracts over the e4m3
+// data (widened in the body, from a zero-filled output) and then scales its
+// sums per output channel and adds the bias in one elementwise op: no f32
+// weight is built.
+// CHECK-LABEL: @fp8_linear
+// CHECK: %[[ACC:.+]] = linalg.generic {{.*}}"reduction"]} ins(%{{.+}}, %{{.+}} : tensor<?x8xf32>, tensor<16x8xf8E4M3FN>)
+// CHECK-NEXT: ^bb0(%[[X:.+]]: f32, %[[Q:.+]]: f8E4M3FN, %[[O:.+]]: f32):
+// CHECK-NEXT: %[[W:.+]] = arith.extf %[[Q]] : f8E4M3FN to f32
+// CHECK-NEXT: arith.mulf %[[X]], %[[W]]
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %{{.+}}, %{{.+}} : tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK-NOT: kiln.dequantize
+func.func @fp8_linear(%x: tensor<?x8xf32>, %q: tensor<16x8xf8E4M3FN>, %s: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<?x16xf32> {
+  %w = kiln.dequantize %q, %s : (tensor<16x8xf8E4M3FN>, tensor<16xf32>) -> tensor<16x8xf32>
+  %y = kiln.linear %x, %w, %b : (tensor<?x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
 // Tests the three GELU forms and SiLU.
 // CHECK-LABEL: @activations
 // CHECK: math.erf

@@ -738,3 +738,35 @@ func.func @flash_attention_scale(%q: memref<1x4x2x8xf32>) {
   kiln.flash_attention ins(%q, %q, %q : memref<1x4x2x8xf32>, memref<1x4x2x8xf32>, memref<1x4x2x8xf32>) outs(%q : memref<1x4x2x8xf32>) {scale = 0.0 : f64}
   return
 }
+
+// -----
+
+func.func @dequantize_scales(%q: tensor<8x4xf8E4M3FN>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'kiln.dequantize' op expects one scale per output channel: data has 8, scale 4}}
+  %0 = kiln.dequantize %q, %s : (tensor<8x4xf8E4M3FN>, tensor<4xf32>) -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_scale_rank(%q: tensor<8x4xf8E4M3FN>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{'kiln.dequantize' op expects a rank-1 scale (one per output channel), got 'tensor<8x1xf32>'}}
+  %0 = kiln.dequantize %q, %s : (tensor<8x4xf8E4M3FN>, tensor<8x1xf32>) -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_result(%q: tensor<8x4xf8E4M3FN>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'kiln.dequantize' op expects the result shape of data, got 'tensor<4x8xf32>'}}
+  %0 = kiln.dequantize %q, %s : (tensor<8x4xf8E4M3FN>, tensor<8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_data_type(%q: tensor<8x4xbf16>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'kiln.dequantize' op operand #0 must be ranked tensor of f8E4M3FN type values}}
+  %0 = kiln.dequantize %q, %s : (tensor<8x4xbf16>, tensor<8xf32>) -> tensor<8x4xf32>
+  return
+}

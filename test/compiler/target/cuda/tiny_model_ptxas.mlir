@@ -8,3 +8,8 @@
 
 // CHECK: Compiling entry function 'kiln_kernel_
 // CHECK-NOT: {{error|[1-9][0-9]* bytes spill stores}}
+
+// The same with FP8 (e4m3) and bf16 weights (kiln-compile --weights=fp8-e4m3):
+// the kernels widen them per element (kiln-expand-fp8's integer operations).
+// RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=transformer --weights=fp8-e4m3 --target=cuda:sm_90a --emit=ptx -o %t.fp8.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.fp8.ptx -o %t.fp8.cubin 2>&1 | FileCheck %s

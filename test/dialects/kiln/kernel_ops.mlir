@@ -1,7 +1,8 @@
 // RUN: kiln-opt --split-input-file %s | kiln-opt --split-input-file | FileCheck %s
 // RUN: kiln-opt --split-input-file --mlir-print-op-generic %s | kiln-opt --split-input-file | FileCheck %s
 
-// Round trip of kiln.flash_attention on tensors (with a result) and on
+// Round trip of the ops the lowering and the weight formats add:
+// kiln.flash_attention on tensors (with a result) and on
 // memrefs (none), with a broadcast mask and causality.
 
 // CHECK-LABEL: @on_tensors
@@ -19,4 +20,14 @@ func.func @on_tensors(%q: tensor<1x?x2x16xf32>, %k: tensor<1x?x2x16xf32>, %v: te
 func.func @on_memrefs(%q: memref<2x5x3x4xf32>, %k: memref<2x7x3x4xf32>, %m: memref<1x3x1x7xf32>, %o: memref<2x5x3x4xf32>) {
   kiln.flash_attention ins(%q, %k, %k : memref<2x5x3x4xf32>, memref<2x7x3x4xf32>, memref<2x7x3x4xf32>) mask(%m : memref<1x3x1x7xf32>) outs(%o : memref<2x5x3x4xf32>) {causal, scale = 1.0 : f64}
   return
+}
+
+// -----
+
+// Round trip of kiln.dequantize (a kernel-facing weight format op).
+// CHECK-LABEL: @dequantize
+// CHECK: kiln.dequantize %{{.+}}, %{{.+}} : (tensor<8x4xf8E4M3FN>, tensor<8xf32>) -> tensor<8x4xf32>
+func.func @dequantize(%q: tensor<8x4xf8E4M3FN>, %s: tensor<8xf32>) -> tensor<8x4xf32> {
+  %0 = kiln.dequantize %q, %s : (tensor<8x4xf8E4M3FN>, tensor<8xf32>) -> tensor<8x4xf32>
+  return %0 : tensor<8x4xf32>
 }

@@ -1,0 +1,44 @@
+// RUN: kiln-opt --split-input-file --kiln-quantize-fp8=report=true %s 2>%t.report | FileCheck %s
+// RUN: FileCheck %s --check-prefix=REPORT < %t.report
+// RUN: kiln-opt --split-input-file "--kiln-quantize-fp8=keep=none" %s | FileCheck %s --check-prefix=ALL
+// RUN: kiln-opt --split-input-file "--kiln-quantize-fp8=component=vae" %s | FileCheck %s --check-prefix=NONE
+
+// Tests that a block's linear weight becomes an e4m3 weight of the same
+// name plus per-output-channel scales, dequantized for the linear, while the
+// default policy keeps the modulation linear and the final proj_out (but
+// not a block's proj_out), and a weight used twice is left alone.
+// CHECK-LABEL: func.func @block
+// CHECK-DAG: %[[Q:.+]] = kiln.weight "transformer.blocks.0.ff.weight" : tensor<16x8xf8E4M3FN>
+// CHECK-DAG: %[[S:.+]] = kiln.weight "transformer.blocks.0.ff.weight#e4m3_scale" : tensor<16xf32>
+// CHECK: %[[W:.+]] = kiln.dequantize %[[Q]], %[[S]] : (tensor<16x8xf8E4M3FN>, tensor<16xf32>) -> tensor<16x8xf32>
+// CHECK: kiln.linear %{{.+}}, %[[W]]
+// CHECK-DAG: kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf32>
+// CHECK-DAG: kiln.weight "transformer.single_blocks.0.proj_out.weight" : tensor<8x16xf8E4M3FN>
+// CHECK-DAG: kiln.weight "transformer.proj_out.weight" : tensor<8x16xf32>
+// CHECK-DAG: kiln.weight "transformer.shared.weight" : tensor<8x8xf32>
+// REPORT: kiln-quantize-fp8: quantized transformer.blocks.0.ff.weight [16 x 8]
+// REPORT: kiln-quantize-fp8: kept transformer.blocks.0.norm1.linear.weight (policy: 'norm[^.]*\.linear')
+// REPORT: kiln-quantize-fp8: quantized transformer.single_blocks.0.proj_out.weight [8 x 16]
+// REPORT: kiln-quantize-fp8: kept transformer.proj_out.weight (policy: '^[^.]+\.proj_out\.')
+// REPORT: kiln-quantize-fp8: kept transformer.shared.weight (not a 2-d f32 weight used by this linear only)
+// REPORT: kiln-quantize-fp8: 2 linears to e4m3 (1024 bytes of f32 -> 352 with scales), 2 kept by the policy
+// With keep=none everything but the shared weight is quantized.
+// ALL-LABEL: func.func @block
+// ALL-DAG: kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf8E4M3FN>
+// ALL-DAG: kiln.weight "transformer.proj_out.weight" : tensor<8x16xf8E4M3FN>
+// Another component: nothing changes.
+// NONE-NOT: kiln.dequantize
+func.func @block(%x: tensor<?x8xf32>, %h: tensor<?x16xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
+  %ff = kiln.weight "transformer.blocks.0.ff.weight" : tensor<16x8xf32>
+  %y0 = kiln.linear %x, %ff : (tensor<?x8xf32>, tensor<16x8xf32>) -> tensor<?x16xf32>
+  %mod = kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf32>
+  %y1 = kiln.linear %x, %mod : (tensor<?x8xf32>, tensor<16x8xf32>) -> tensor<?x16xf32>
+  %sp = kiln.weight "transformer.single_blocks.0.proj_out.weight" : tensor<8x16xf32>
+  %y2 = kiln.linear %h, %sp : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  %po = kiln.weight "transformer.proj_out.weight" : tensor<8x16xf32>
+  %y3 = kiln.linear %h, %po : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  %sh = kiln.weight "transformer.shared.weight" : tensor<8x8xf32>
+  %y4 = kiln.linear %x, %sh : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %y5 = kiln.linear %y4, %sh : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  return %y0, %y1, %y2, %y3, %y4, %y5 : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
+}
