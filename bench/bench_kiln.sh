@@ -23,7 +23,8 @@ BIN=${BIN:-build/bin}
 # The compiler may come from another build (bench/compare.sh's BEFORE_COMPILE:
 # the same runtime on an artifact of an earlier compiler).
 COMPILE=${COMPILE:-$BIN/kiln-compile}
-# kiln-compile --weights (f32, bf16): the storage of the linears' weights.
+# kiln-compile --weights (f32, bf16, fp8-e4m3): the storage of the linears'
+# weights.
 # Passed only when not f32, so that a compiler from before the flag (the
 # BEFORE_COMPILE side of bench/compare.sh) still runs.
 WEIGHTS=${WEIGHTS:-f32}

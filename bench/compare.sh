@@ -10,6 +10,8 @@
 #   WEIGHTS=bf16 bench/compare.sh            # both sides with bf16 weights:
 #                                            # diffusers in torch.bfloat16,
 #                                            # Kiln --weights=bf16 (f32 math)
+#   WEIGHTS=fp8-e4m3 bench/compare.sh        # Kiln --weights=fp8-e4m3 against
+#                                            # diffusers in torch.bfloat16
 #   BEFORE_COMPILE=/path/kiln-compile bench/compare.sh
 #                                            # a third side: the same kiln
 #                                            # binary on an artifact of an
@@ -31,9 +33,13 @@ export OUT=${OUT:-build/bench}
 export MODEL=${MODEL:-$OUT/medium-flux}
 export CASE=${CASE:-$OUT/cases/transformer/t2i_32x32.safetensors}
 export WEIGHTS=${WEIGHTS:-f32}
-[[ "$WEIGHTS" == f32 || "$WEIGHTS" == bf16 ]] || { echo "WEIGHTS must be f32 or bf16" >&2; exit 2; }
-REF_DTYPE=$([[ "$WEIGHTS" == bf16 ]] && echo bfloat16 || echo float32)
-export ARTIFACT=${ARTIFACT:-$OUT/medium$([[ "$WEIGHTS" == bf16 ]] && echo -bf16).kiln}
+case "$WEIGHTS" in
+  f32) REF_DTYPE=float32; SUFFIX= ;;
+  bf16) REF_DTYPE=bfloat16; SUFFIX=-bf16 ;;
+  fp8-e4m3) REF_DTYPE=bfloat16; SUFFIX=-fp8 ;;  # against diffusers in bf16
+  *) echo "WEIGHTS must be f32, bf16 or fp8-e4m3" >&2; exit 2 ;;
+esac
+export ARTIFACT=${ARTIFACT:-$OUT/medium$SUFFIX.kiln}
 LOG=$OUT/compare
 mkdir -p "$LOG"
 GFLOP=499.08
@@ -72,7 +78,7 @@ for round in $(seq 1 "$ROUNDS"); do
   # 3. Optionally Kiln on the earlier compiler's artifact.
   if [[ -n "${BEFORE_COMPILE:-}" ]]; then
     echo "== round $round: kiln denoise step, artifact of $BEFORE_COMPILE"
-    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$([[ "$WEIGHTS" == bf16 ]] && echo -bf16).kiln \
+    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$SUFFIX.kiln \
       RUNS=$KILN_RUNS WARMUP=$WARMUP \
       LOGS=$LOG/kiln-before bash bench/bench_kiln.sh > "$LOG/kiln-before.$round.log" 2>&1 \
       || { cat "$LOG/kiln-before.$round.log"; exit 1; }

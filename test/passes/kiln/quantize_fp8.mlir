@@ -5,27 +5,28 @@
 
 // Tests that a block's linear weight becomes an e4m3 weight of the same
 // name plus per-output-channel scales, dequantized for the linear, while the
-// default policy keeps the modulation linear and the final proj_out (but
-// not a block's proj_out), and a weight used twice is left alone.
+// default policy keeps the final proj_out (but not a block's proj_out; a
+// block's modulation linear is quantized too), and a weight used twice is
+// left alone.
 // CHECK-LABEL: func.func @block
 // CHECK-DAG: %[[Q:.+]] = kiln.weight "transformer.blocks.0.ff.weight" : tensor<16x8xf8E4M3FN>
 // CHECK-DAG: %[[S:.+]] = kiln.weight "transformer.blocks.0.ff.weight#e4m3_scale" : tensor<16xf32>
 // CHECK: %[[W:.+]] = kiln.dequantize %[[Q]], %[[S]] : (tensor<16x8xf8E4M3FN>, tensor<16xf32>) -> tensor<16x8xf32>
 // CHECK: kiln.linear %{{.+}}, %[[W]]
-// CHECK-DAG: kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf32>
+// CHECK-DAG: kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf8E4M3FN>
 // CHECK-DAG: kiln.weight "transformer.single_blocks.0.proj_out.weight" : tensor<8x16xf8E4M3FN>
 // CHECK-DAG: kiln.weight "transformer.proj_out.weight" : tensor<8x16xf32>
 // CHECK-DAG: kiln.weight "transformer.shared.weight" : tensor<8x8xf32>
 // REPORT: kiln-quantize-fp8: quantized transformer.blocks.0.ff.weight [16 x 8]
-// REPORT: kiln-quantize-fp8: kept transformer.blocks.0.norm1.linear.weight (policy: 'norm[^.]*\.linear')
+// REPORT: kiln-quantize-fp8: quantized transformer.blocks.0.norm1.linear.weight [16 x 8]
 // REPORT: kiln-quantize-fp8: quantized transformer.single_blocks.0.proj_out.weight [8 x 16]
 // REPORT: kiln-quantize-fp8: kept transformer.proj_out.weight (policy: '^[^.]+\.proj_out\.')
 // REPORT: kiln-quantize-fp8: kept transformer.shared.weight (not a 2-d f32 weight used by this linear only)
-// REPORT: kiln-quantize-fp8: 2 linears to e4m3 (1024 bytes of f32 -> 352 with scales), 2 kept by the policy
+// REPORT: kiln-quantize-fp8: 3 linears to e4m3 (1536 bytes of f32 -> 544 with scales), 1 kept by the policy
 // With keep=none everything but the shared weight is quantized.
 // ALL-LABEL: func.func @block
-// ALL-DAG: kiln.weight "transformer.blocks.0.norm1.linear.weight" : tensor<16x8xf8E4M3FN>
 // ALL-DAG: kiln.weight "transformer.proj_out.weight" : tensor<8x16xf8E4M3FN>
+// ALL-DAG: kiln.weight "transformer.shared.weight" : tensor<8x8xf32>
 // Another component: nothing changes.
 // NONE-NOT: kiln.dequantize
 func.func @block(%x: tensor<?x8xf32>, %h: tensor<?x16xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
