@@ -30,20 +30,11 @@ Type withElement(Type type, Type element) {
   return element;
 }
 
-Value constant(OpBuilder &b, Location loc, Type type, int64_t value) {
-  Type element = getElementTypeOrSelf(type);
-  TypedAttr attr = IntegerAttr::get(element, value);
+/// `scalar` as a constant of `type`: itself, or splat when `type` is a vector.
+Value constant(OpBuilder &b, Location loc, Type type, TypedAttr scalar) {
   if (auto vec = dyn_cast<VectorType>(type))
-    attr = SplatElementsAttr::get(vec, attr);
-  return arith::ConstantOp::create(b, loc, attr);
-}
-
-Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
-  Type element = getElementTypeOrSelf(type);
-  TypedAttr attr = FloatAttr::get(element, value);
-  if (auto vec = dyn_cast<VectorType>(type))
-    attr = SplatElementsAttr::get(vec, attr);
-  return arith::ConstantOp::create(b, loc, attr);
+    scalar = SplatElementsAttr::get(vec, scalar);
+  return arith::ConstantOp::create(b, loc, scalar);
 }
 
 /// f32 of the e4m3 values `in` (any shape).
@@ -54,7 +45,9 @@ Value expandE4M3(OpBuilder &b, Location loc, Value in) {
   Type f32 = withElement(type, b.getF32Type());
   Value bits = arith::ExtUIOp::create(
       b, loc, i32, arith::BitcastOp::create(b, loc, i8, in));
-  auto c = [&](int64_t v) { return constant(b, loc, i32, v); };
+  auto c = [&](int64_t v) {
+    return constant(b, loc, i32, b.getI32IntegerAttr(v));
+  };
   Value sign = arith::ShLIOp::create(
       b, loc, arith::AndIOp::create(b, loc, bits, c(0x80)), c(24));
   Value exponent = arith::AndIOp::create(
@@ -68,7 +61,7 @@ Value expandE4M3(OpBuilder &b, Location loc, Value in) {
   Value subnormal = arith::BitcastOp::create(
       b, loc, i32,
       arith::MulFOp::create(b, loc, arith::UIToFPOp::create(b, loc, f32, mantissa),
-                            floatConstant(b, loc, f32, 1.0 / 512)));
+                            constant(b, loc, f32, b.getF32FloatAttr(1.0 / 512))));
   Value isSubnormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                             exponent, c(0));
   Value isNan = arith::CmpIOp::create(

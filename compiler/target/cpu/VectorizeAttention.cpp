@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/FlashAttentionLoops.h"
+#include "compiler/target/cpu/LoopEmitter.h"
 #include "compiler/target/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -137,14 +138,7 @@ private:
   }
 
   template <typename Body> void loop(Value lb, Value ub, int64_t step, Body body) {
-    scf::ForOp::create(b, loc, lb, ub, cst(step), ValueRange{},
-                       [&](OpBuilder &nested, Location, Value iv, ValueRange) {
-                         OpBuilder::InsertionGuard guard(b);
-                         b.setInsertionPoint(nested.getInsertionBlock(),
-                                             nested.getInsertionPoint());
-                         body(iv);
-                         scf::YieldOp::create(b, loc);
-                       });
+    emitLoop(b, loc, lb, ub, step, body);
   }
   /// A loop carrying `init`; `body` returns the next values.
   template <typename Body>

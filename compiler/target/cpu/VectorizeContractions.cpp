@@ -40,6 +40,7 @@
 
 #include "compiler/dispatch/Attributes.h"
 #include "compiler/dispatch/ContractionLike.h"
+#include "compiler/target/cpu/LoopEmitter.h"
 #include "compiler/target/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -131,13 +132,14 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   bool biased = op->hasAttr(kBiasInitAttr);
   if (biased && !hasUnitInnerStride(op.getDpsInputs()[2]))
     return std::nullopt;
-  // f32 throughout, except a weight kiln-narrow-weights stored as bf16 (B,
-  // widened where it is loaded).
+  // f32 throughout, except a weight stored narrower (B, widened where it
+  // is loaded): bf16 (kiln-narrow-weights) or e4m3 (kiln-quantize-fp8).
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !(type.getElementType().isF32() ||
-                   (operand.getOperandNumber() == 1 &&
-                    type.getElementType().isBF16())))
+    Type element = type ? type.getElementType() : Type();
+    bool narrowWeight = operand.getOperandNumber() == 1 && element &&
+                        (element.isBF16() || isa<Float8E4M3FNType>(element));
+    if (!type || !(element.isF32() || narrowWeight))
       return std::nullopt;
   }
   for (auto [i, map] : llvm::enumerate(op.getIndexingMapsArray()))
@@ -243,8 +245,9 @@ private:
     return indicesOf(maps[operand]);
   }
   /// B at the current ivs as `type` (f32 or a vector of f32 along B's
-  /// contiguous dim): a bf16 B (kiln-narrow-weights) is loaded as bf16 and
-  /// widened, so the packed panels and the tiles stay f32.
+  /// contiguous dim): a bf16 or e4m3 B is loaded as stored and widened
+  /// (arith.extf; kiln-expand-fp8 expands e4m3's), so the packed panels and
+  /// the tiles stay f32.
   Value loadB(Type type) {
     Type stored = cast<MemRefType>(bm.getType()).getElementType();
     auto vecType = dyn_cast<VectorType>(type);
@@ -322,16 +325,8 @@ private:
     return cloneEpilogue(b, loc, c.body, body, mapping, width);
   }
 
-  template <typename Body>
-  void loop(Value lb, Value ub, int64_t step, Body body) {
-    scf::ForOp::create(b, loc, lb, ub, cst(step), ValueRange{},
-                       [&](OpBuilder &nested, Location, Value iv, ValueRange) {
-                         OpBuilder::InsertionGuard guard(b);
-                         b.setInsertionPoint(nested.getInsertionBlock(),
-                                             nested.getInsertionPoint());
-                         body(iv);
-                         scf::YieldOp::create(b, loc);
-                       });
+  template <typename Body> void loop(Value lb, Value ub, int64_t step, Body body) {
+    emitLoop(b, loc, lb, ub, step, body);
   }
 
   void emitOuter(unsigned depth) {

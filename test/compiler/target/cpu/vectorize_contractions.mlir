@@ -288,3 +288,29 @@ func.func @bf16_weight(%x: memref<?x70xf32>, %w: memref<40x70xbf16>, %bias: memr
   }
   return
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Tests that an e4m3 weight (kiln-quantize-fp8) takes the same packed path:
+// loaded as f8E4M3FN vectors and widened while packing.
+// CHECK-LABEL: func.func @fp8_weight
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
+// CHECK: vector.load %arg1[%{{.+}}, %{{.+}}] : memref<32x64xf8E4M3FN>, vector<8xf8E4M3FN>
+// CHECK: arith.extf %{{.+}} : vector<8xf8E4M3FN> to vector<8xf32>
+// CHECK: vector.fma
+// CHECK-NOT: linalg.generic
+func.func @fp8_weight(%x: memref<?x64xf32>, %w: memref<32x64xf8E4M3FN>, %y: memref<?x32xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<32x64xf8E4M3FN>) outs(%y : memref<?x32xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %q: f8E4M3FN, %out: f32):
+    %wf = arith.extf %q : f8E4M3FN to f32
+    %0 = arith.mulf %in, %wf : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
