@@ -12,6 +12,8 @@
 #                                            # Kiln --weights=bf16 (f32 math)
 #   WEIGHTS=fp8-e4m3 bench/compare.sh        # Kiln --weights=fp8-e4m3 against
 #                                            # diffusers in torch.bfloat16
+#   WEIGHTS=bf16 ALSO_WEIGHTS=fp8-e4m3 bench/compare.sh
+#                                            # one more Kiln side per format
 #   BEFORE_COMPILE=/path/kiln-compile bench/compare.sh
 #                                            # a third side: the same kiln
 #                                            # binary on an artifact of an
@@ -40,6 +42,14 @@ case "$WEIGHTS" in
   *) echo "WEIGHTS must be f32, bf16 or fp8-e4m3" >&2; exit 2 ;;
 esac
 export ARTIFACT=${ARTIFACT:-$OUT/medium$SUFFIX.kiln}
+# Extra Kiln sides: "before" (BEFORE_COMPILE) and each of ALSO_WEIGHTS.
+EXTRA_SIDES=()
+[[ -n "${BEFORE_COMPILE:-}" ]] && EXTRA_SIDES+=(before)
+IFS=, read -r -a also <<< "${ALSO_WEIGHTS:-}"
+for w in "${also[@]}"; do
+  case "$w" in f32|bf16|fp8-e4m3) EXTRA_SIDES+=("$w") ;;
+    *) echo "ALSO_WEIGHTS: $w is not f32, bf16 or fp8-e4m3" >&2; exit 2 ;; esac
+done
 LOG=$OUT/compare
 mkdir -p "$LOG"
 GFLOP=499.08
@@ -75,24 +85,31 @@ for round in $(seq 1 "$ROUNDS"); do
   cp "$LOG/kiln/run1.log" "$LOG/kiln/round$round.log"
   grep -E '^warm-up|^run |^kiln denoise|^max \||kiln-compile:|Elapsed|Maximum resident' "$LOG/kiln.$round.log" || true
 
-  # 3. Optionally Kiln on the earlier compiler's artifact.
-  if [[ -n "${BEFORE_COMPILE:-}" ]]; then
-    echo "== round $round: kiln denoise step, artifact of $BEFORE_COMPILE"
-    COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$SUFFIX.kiln \
-      RUNS=$KILN_RUNS WARMUP=$WARMUP \
-      LOGS=$LOG/kiln-before bash bench/bench_kiln.sh > "$LOG/kiln-before.$round.log" 2>&1 \
-      || { cat "$LOG/kiln-before.$round.log"; exit 1; }
-    grep -E '^run |^kiln denoise|^max \|' "$LOG/kiln-before.$round.log" || true
-  fi
+  # 3. Optionally more Kiln sides: the earlier compiler's artifact, other
+  # weight formats (same kiln binary, same quiet-wait protocol).
+  for side in "${EXTRA_SIDES[@]}"; do
+    echo "== round $round: kiln denoise step, $side"
+    if [[ "$side" == before ]]; then
+      COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$SUFFIX.kiln RUNS=$KILN_RUNS \
+        WARMUP=$WARMUP LOGS=$LOG/kiln-before bash bench/bench_kiln.sh \
+        > "$LOG/kiln-$side.$round.log" 2>&1 || { cat "$LOG/kiln-$side.$round.log"; exit 1; }
+    else
+      WEIGHTS=$side ARTIFACT=$OUT/medium-$side.kiln RUNS=$KILN_RUNS WARMUP=$WARMUP \
+        LOGS=$LOG/kiln-$side bash bench/bench_kiln.sh \
+        > "$LOG/kiln-$side.$round.log" 2>&1 || { cat "$LOG/kiln-$side.$round.log"; exit 1; }
+    fi
+    grep -E '^run |^kiln denoise|^max \|' "$LOG/kiln-$side.$round.log" || true
+  done
 done
 
 # 4. Side by side.
-"$PY" - "$LOG" "$ROUNDS" "$GFLOP" "$CEILING" "${BEFORE_COMPILE:+before}" <<'PYEOF'
+"$PY" - "$LOG" "$ROUNDS" "$GFLOP" "$CEILING" "${EXTRA_SIDES[@]}" <<'PYEOF'
 import json, re, statistics, sys
 log_dir, rounds = sys.argv[1], int(sys.argv[2])
 gflop, ceiling = float(sys.argv[3]), float(sys.argv[4])
-with_before = len(sys.argv) > 5 and sys.argv[5] == "before"
-ref_runs, runs, before, rss, ref_rss = [], [], [], 0, 0
+sides = sys.argv[5:]
+extra = {side: [] for side in sides}
+ref_runs, runs, rss, ref_rss = [], [], 0, 0
 step_re = r"^run \d+: step \(all dispatches\) ([0-9.]+) ms"
 for r in range(1, rounds + 1):
     ref = json.load(open(f"{log_dir}/reference.{r}.json"))
@@ -103,11 +120,11 @@ for r in range(1, rounds + 1):
     rss = max([rss] + [int(x) * 1024 for x in re.findall(r"^run \d+: .*peak RSS (\d+) KiB", log, re.M)])
     line = (f"round {r}: diffusers median {statistics.median(ref['times_s']):.3f} s, "
             f"kiln median {statistics.median(mine):.3f} s")
-    if with_before:
+    for side in sides:
         theirs = [float(x) / 1000 for x in re.findall(
-            step_re, open(f"{log_dir}/kiln-before.{r}.log").read(), re.M)]
-        line += f", kiln (before) median {statistics.median(theirs):.3f} s"
-        before += theirs
+            step_re, open(f"{log_dir}/kiln-{side}.{r}.log").read(), re.M)]
+        line += f", kiln ({side}) median {statistics.median(theirs):.3f} s"
+        extra[side] += theirs
     print(line)
     runs += mine
 k_med, r_med = statistics.median(runs), statistics.median(ref_runs)
@@ -118,11 +135,12 @@ print(row.format("diffusers", f"{r_med:.3f}", f"{min(ref_runs):.3f}", f"{gflop /
                  f"{100 * gflop / r_med / ceiling:.0f} %", f"{ref_rss / 2**20:.0f} MiB"))
 print(row.format("kiln", f"{k_med:.3f}", f"{min(runs):.3f}", f"{gflop / k_med:.1f}",
                  f"{100 * gflop / k_med / ceiling:.0f} %", f"{rss / 2**20:.0f} MiB"))
-if with_before:
-    b_med = statistics.median(before)
-    print(row.format("kiln before", f"{b_med:.3f}", f"{min(before):.3f}", f"{gflop / b_med:.1f}",
-                     f"{100 * gflop / b_med / ceiling:.0f} %", ""))
-    print(f"kiln / kiln before time: {k_med / b_med:.3f} ({len(before)} timed steps of the earlier artifact)")
+for side, steps in extra.items():
+    m = statistics.median(steps)
+    print(row.format(f"kiln {side}", f"{m:.3f}", f"{min(steps):.3f}", f"{gflop / m:.1f}",
+                     f"{100 * gflop / m / ceiling:.0f} %", ""))
+    print(f"kiln / kiln {side} time: {k_med / m:.3f}; kiln {side} / diffusers: {m / r_med:.3f} "
+          f"({len(steps)} timed steps)")
 print(f"kiln / diffusers time: {k_med / r_med:.3f} (kiln is {r_med / k_med:.2f}x diffusers' speed; "
       f"target 1.25x = {r_med / 1.25:.3f} s); ceiling {ceiling:.1f} GFLOP/s (OpenBLAS fp32 GEMM), {gflop} GFLOP per step")
 PYEOF
