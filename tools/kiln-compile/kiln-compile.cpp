@@ -129,6 +129,15 @@ static cl::opt<std::string> weights(
              "and convolutions stay f32"),
     cl::init("auto"), cl::cat(kilnCategory));
 
+static cl::list<std::string> fp8Keep(
+    "fp8-keep", cl::CommaSeparated,
+    cl::desc("With --weights=fp8-e4m3: regular expressions on weight names "
+             "whose linears stay bf16, replacing the default policy "
+             "(x_embedder, context_embedder, time_text_embed, norm_out, the "
+             "top-level proj_out); 'none' quantizes every linear of the "
+             "transformer"),
+    cl::value_desc("regex,..."), cl::cat(kilnCategory));
+
 static cl::list<std::string>
     components("component",
                cl::desc("Import only this component folder (repeatable), e.g. "
@@ -282,6 +291,7 @@ int main(int argc, char **argv) {
           if (fp8Weights) {
             mlir::kiln::QuantizeFp8PassOptions quantize;
             quantize.report = verbose;
+            quantize.keep.assign(fp8Keep.begin(), fp8Keep.end());
             pm.addPass(mlir::kiln::createQuantizeFp8Pass(quantize));
           }
           mlir::kiln::addKilnToLinalgPasses(pm);

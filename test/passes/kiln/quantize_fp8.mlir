@@ -43,3 +43,12 @@ func.func @block(%x: tensor<?x8xf32>, %h: tensor<?x16xf32>) -> (tensor<?x16xf32>
   %y5 = kiln.linear %y4, %sh : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
   return %y0, %y1, %y2, %y3, %y4, %y5 : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
 }
+
+// kiln-compile's --weights=fp8-e4m3 runs the pass on the imported model
+// with -v as its report; --fp8-keep replaces the policy.
+// RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=transformer --weights=fp8-e4m3 -v --emit=linalg -o /dev/null 2>&1 | FileCheck %s --check-prefix=COMPILE
+// RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=transformer --weights=fp8-e4m3 --fp8-keep=none -v --emit=linalg -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPNONE
+// COMPILE: kiln-quantize-fp8: kept transformer.x_embedder.weight (policy: 'x_embedder')
+// COMPILE: kiln-quantize-fp8: quantized transformer.transformer_blocks.0.norm1.linear.weight
+// COMPILE: kiln-quantize-fp8: 40 linears to e4m3 ({{.+}}), 10 kept by the policy
+// KEEPNONE: kiln-quantize-fp8: 50 linears to e4m3 ({{.+}}), 0 kept by the policy
