@@ -30,6 +30,25 @@ void emitLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
                      });
 }
 
+/// The same loop carrying values: body(iv, values) returns the next values;
+/// returns the values after the last trip.
+template <typename Body>
+SmallVector<Value> emitLoopCarrying(OpBuilder &b, Location loc, Value lb,
+                                    Value ub, int64_t step,
+                                    ArrayRef<Value> init, Body body) {
+  Value stepValue = arith::ConstantIndexOp::create(b, loc, step);
+  auto loop = scf::ForOp::create(
+      b, loc, lb, ub, stepValue, init,
+      [&](OpBuilder &nested, Location, Value iv, ValueRange iter) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::YieldOp::create(
+            b, loc, body(iv, SmallVector<Value>(iter.begin(), iter.end())));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
 } // namespace mlir::kiln
 
 #endif // KILN_COMPILER_TARGET_CPU_LOOPEMITTER_H

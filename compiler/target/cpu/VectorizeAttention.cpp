@@ -144,17 +144,7 @@ private:
   template <typename Body>
   SmallVector<Value> loopCarrying(Value lb, Value ub, int64_t step,
                                   ArrayRef<Value> init, Body body) {
-    auto forOp = scf::ForOp::create(
-        b, loc, lb, ub, cst(step), init,
-        [&](OpBuilder &nested, Location, Value iv, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          scf::YieldOp::create(b, loc,
-                               body(iv, SmallVector<Value>(iter.begin(),
-                                                           iter.end())));
-        });
-    return SmallVector<Value>(forOp.getResults());
+    return emitLoopCarrying(b, loc, lb, ub, step, init, body);
   }
   /// Runs `body(e, width, count)` over [0, valueDim): chunks of 2 vectors,
   /// one vector, then single elements (width 1).

@@ -655,18 +655,12 @@ private:
       return next;
     };
     auto kLoop = [&](Value from, Value to, int64_t unroll, ValueRange init) {
-      auto forOp = scf::ForOp::create(
-          b, loc, from, to, cst(unroll), init,
-          [&](OpBuilder &nested, Location, Value kk, ValueRange iter) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(nested.getInsertionBlock(),
-                                nested.getInsertionPoint());
-            SmallVector<Value> acc(iter.begin(), iter.end());
-            for (int64_t u = 0; u < unroll; ++u)
-              acc = step(add(kk, u), acc);
-            scf::YieldOp::create(b, loc, acc);
-          });
-      return SmallVector<Value>(forOp.getResults());
+      return emitLoopCarrying(b, loc, from, to, unroll, SmallVector<Value>(init),
+                              [&](Value kk, SmallVector<Value> acc) {
+                                for (int64_t u = 0; u < unroll; ++u)
+                                  acc = step(add(kk, u), acc);
+                                return acc;
+                              });
     };
     SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, kVector, k0);
     Value kMain = fullEnd(cst(0), kLen, kPackUnrollK);
