@@ -192,8 +192,10 @@ LogicalResult distributeAttention(func::FuncOp kernel, FlashAttentionOp op,
   auto [start, end] = blockOf(rewriter, loc, heads, id, count, 1);
   Value extent = arith::SubIOp::create(rewriter, loc, end, start);
   auto restrict = [&](Value value, unsigned dim) -> Value {
+    // The mask broadcasts a static 1 over the heads: every workgroup reads
+    // it whole.
     auto type = cast<MemRefType>(value.getType());
-    if (type.getDimSize(dim) == 1)
+    if (value == op.getMask() && type.getDimSize(dim) == 1)
       return value;
     SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
         strides(4, rewriter.getIndexAttr(1)), sizes;

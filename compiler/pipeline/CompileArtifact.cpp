@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -123,7 +124,9 @@ public:
       if ((*view)->shape.size() != 2 || shape.size() != 1 ||
           shape[0] != (*view)->shape[0])
         return module.emitError("weight '")
-               << entry.name << "': the FP8 scales of a 2-d weight, but it is "
+               << entry.name << "': FP8 scales "
+               << ::kiln::io::ShapeToString({shape.begin(), shape.end()})
+               << " need a 2-d weight with that many rows; the checkpoint's is "
                << ::kiln::io::ShapeToString((*view)->shape);
       return success();
     }
@@ -181,7 +184,10 @@ private:
   /// `out` as f32 when `scales`, else e4m3(w[n, k] / scale[n]).
   static absl::Status quantize(const ::kiln::io::TensorView &view, bool scales,
                                absl::Span<uint8_t> out) {
-    const int64_t rows = view.shape[0], columns = view.numel() / rows;
+    const int64_t rows = view.shape[0];
+    if (rows == 0)
+      return absl::OkStatus();
+    const int64_t columns = view.numel() / rows;
     std::vector<float> wide(view.numel());
     KILN_RETURN_IF_ERROR(::kiln::io::ConvertToF32(view, absl::MakeSpan(wide)));
     for (int64_t n = 0; n < rows; ++n) {
@@ -189,7 +195,11 @@ private:
       float amax = 0;
       for (int64_t k = 0; k < columns; ++k)
         amax = std::max(amax, std::fabs(row[k]));
-      const float scale = amax > 0 ? amax / 448.0f : 1.0f;
+      // A row of zeros gets scale 1; a row so small that amax / 448
+      // underflows gets the smallest normal scale (its values round to 0).
+      const float scale =
+          amax > 0 ? std::max(amax / 448.0f, std::numeric_limits<float>::min())
+                   : 1.0f;
       if (scales) {
         std::memcpy(out.data() + 4 * n, &scale, 4);
         continue;

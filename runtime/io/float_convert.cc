@@ -49,6 +49,7 @@ uint8_t FloatToE4M3(float value) {
   const uint8_t sign = std::signbit(value) ? 0x80 : 0;
   if (std::isnan(value)) return sign | 0x7f;
   const float a = std::fabs(value);
+  if (std::isinf(a)) return sign | 0x7e;  // saturate, as every value past 464
   if (a < std::ldexp(1.0f, -6)) {
     // Subnormals, m * 2^-9; m == 8 is the smallest normal, code 0x08.
     return sign | static_cast<uint8_t>(std::nearbyint(a * 512.0f));

@@ -92,6 +92,8 @@ TEST(FloatConvertTest, E4M3RoundTripsAndRounds) {
   EXPECT_EQ(FloatToE4M3(-1.1f), 0xb9);
   EXPECT_EQ(FloatToE4M3(1000.0f), 0x7e);
   EXPECT_EQ(FloatToE4M3(-1e30f), 0xfe);
+  EXPECT_EQ(FloatToE4M3(std::numeric_limits<float>::infinity()), 0x7e);
+  EXPECT_EQ(FloatToE4M3(-std::numeric_limits<float>::infinity()), 0xfe);
   EXPECT_EQ(FloatToE4M3(std::ldexp(1.0f, -12)), 0x00);  // rounds to 0
 }
 

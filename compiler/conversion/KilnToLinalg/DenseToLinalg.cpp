@@ -123,6 +123,10 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     Location loc = op.getLoc();
     Value q = op.getQuery(), v = op.getValue();
     auto qType = cast<RankedTensorType>(q.getType());
+    for (Value operand : op->getOperands())
+      if (!cast<RankedTensorType>(operand.getType()).getElementType().isF32())
+        return rewriter.notifyMatchFailure(
+            op, "kiln.flash_attention computes in f32 (operand not f32)");
     int64_t headDim = qType.getDimSize(3);
     if (ShapedType::isDynamic(headDim) && !op.getScale())
       return rewriter.notifyMatchFailure(op, "dynamic head_dim needs a scale");

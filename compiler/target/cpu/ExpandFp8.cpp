@@ -81,8 +81,12 @@ struct ExpandE4M3Extension : OpRewritePattern<arith::ExtFOp> {
     if (!isa<Float8E4M3FNType>(getElementTypeOrSelf(op.getIn().getType())))
       return failure();
     Value f32 = expandE4M3(rewriter, op.getLoc(), op.getIn());
-    if (!getElementTypeOrSelf(op.getType()).isF32())
+    // f16 and bf16 hold every e4m3 value exactly: truncating is exact.
+    Type element = getElementTypeOrSelf(op.getType());
+    if (element.getIntOrFloatBitWidth() > 32)
       f32 = arith::ExtFOp::create(rewriter, op.getLoc(), op.getType(), f32);
+    else if (element.getIntOrFloatBitWidth() < 32)
+      f32 = arith::TruncFOp::create(rewriter, op.getLoc(), op.getType(), f32);
     rewriter.replaceOp(op, f32);
     return success();
   }

@@ -26,10 +26,12 @@
 // medium model's attention time more (the scalar panel copy per block);
 // 384 gained nothing more measurable (docs/PERFORMANCE.md, session 7).
 //
-// Exponentials take arguments clamped to -88 (exp is then ~6e-39, not 0):
-// a masked score (-inf) contributes nothing measurable, and no inf - inf
-// or polynomial overflow can produce NaN. A row whose keys are all masked
-// ends as 0 / 0 = NaN, as PyTorch's softmax gives.
+// Exponentials take arguments clamped to -88, so no inf - inf or polynomial
+// overflow can produce NaN; kiln-cpu-approximate-math's exp (which runs
+// after this pass) returns exactly 0 there, so a masked score (-inf) or a
+// padded key contributes nothing, and a row whose keys are all masked ends
+// as 0 / 0 = NaN, as PyTorch's softmax gives. (Through libm's expf they
+// would weigh 6e-39 each.)
 //
 //===----------------------------------------------------------------------===//
 

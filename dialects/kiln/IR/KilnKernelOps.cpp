@@ -72,7 +72,7 @@ LogicalResult verifyAttentionShapes(FlashAttentionOp op) {
              << use.name << " to be a "
              << (buffers ? "memref" : "tensor") << " like init";
   }
-  if (buffers != op.getResult().empty())
+  if (op.getResult().size() != (buffers ? 0u : 1u))
     return op.emitOpError(buffers ? "has no result on memrefs"
                                   : "expects one result on tensors");
   if (!buffers && op.getResult().front().getType() != op.getInit().getType())

@@ -770,3 +770,11 @@ func.func @dequantize_data_type(%q: tensor<8x4xbf16>, %s: tensor<8xf32>) {
   %0 = kiln.dequantize %q, %s : (tensor<8x4xbf16>, tensor<8xf32>) -> tensor<8x4xf32>
   return
 }
+
+// -----
+
+func.func @flash_attention_two_results(%q: tensor<1x4x2x8xf32>) {
+  // expected-error @+1 {{'kiln.flash_attention' op expects one result on tensors}}
+  %0:2 = kiln.flash_attention ins(%q, %q, %q : tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) outs(%q : tensor<1x4x2x8xf32>) {scale = 1.0 : f64} -> tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>
+  return
+}

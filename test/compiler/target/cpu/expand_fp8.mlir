@@ -4,7 +4,8 @@
 // Tests that an e4m3 -> f32 extension (vector and scalar) becomes integer
 // operations: the bits widened to i32, normals by shifting the exponent
 // (rebiased by 120) and the mantissa, subnormals as mantissa * 2^-9, NaN
-// selected, the sign or-ed in; an f64 result is extended from f32. The
+// selected, the sign or-ed in; an f64 result is extended from f32, a bf16
+// one truncated (exactly). The
 // result lowers to LLVM (no FP8 type left).
 // CHECK-LABEL: func.func @widen
 // CHECK-DAG: arith.constant dense<120> : vector<8xi32>
@@ -16,10 +17,12 @@
 // CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
 // CHECK: arith.bitcast %{{.+}} : f8E4M3FN to i8
 // CHECK: arith.extf %{{.+}} : f32 to f64
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
 // CHECK-NOT: arith.extf %{{.+}} : {{.*}}f8E4M3FN
 // LLVM-NOT: f8E4M3FN
-func.func @widen(%v: vector<8xf8E4M3FN>, %s: f8E4M3FN) -> (vector<8xf32>, f64) {
+func.func @widen(%v: vector<8xf8E4M3FN>, %s: f8E4M3FN) -> (vector<8xf32>, f64, bf16) {
   %0 = arith.extf %v : vector<8xf8E4M3FN> to vector<8xf32>
   %1 = arith.extf %s : f8E4M3FN to f64
-  return %0, %1 : vector<8xf32>, f64
+  %2 = arith.extf %s : f8E4M3FN to bf16
+  return %0, %1, %2 : vector<8xf32>, f64, bf16
 }
