@@ -50,7 +50,7 @@ fi
 
 if [[ "$RECOMPILE" == 1 || ! -f "$ARTIFACT" ]]; then
   /usr/bin/time -v "$COMPILE" "$MODEL" --component=transformer \
-      --target=cpu-x86_64-avx2 "${WEIGHT_FLAGS[@]}" -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
+      --target="${TARGET:-cpu}" "${WEIGHT_FLAGS[@]}" -v -o "$ARTIFACT" 2>&1 | tee "$LOGS/compile.log" \
       | grep -E "kiln-compile:|Elapsed|Maximum resident"
   "$COMPILE" "$MODEL" --component=transformer "${WEIGHT_FLAGS[@]}" --emit=dispatches \
       -o "$LOGS/dispatches.mlir"

@@ -14,6 +14,10 @@
 #                                            # diffusers in torch.bfloat16
 #   WEIGHTS=bf16 ALSO_WEIGHTS=fp8-e4m3 bench/compare.sh
 #                                            # one more Kiln side per format
+#   ALSO_CPU_TARGETS=cpu-x86_64-avx2 bench/compare.sh
+#                                            # the same artifact once more
+#                                            # per CPU level named (the
+#                                            # runtime's KILN_CPU_TARGET)
 #   BEFORE_COMPILE=/path/kiln-compile bench/compare.sh
 #                                            # a third side: the same kiln
 #                                            # binary on an artifact of an
@@ -50,6 +54,8 @@ for w in "${also[@]}"; do
   case "$w" in f32|bf16|fp8-e4m3) EXTRA_SIDES+=("$w") ;;
     *) echo "ALSO_WEIGHTS: $w is not f32, bf16 or fp8-e4m3" >&2; exit 2 ;; esac
 done
+IFS=, read -r -a levels <<< "${ALSO_CPU_TARGETS:-}"
+for l in "${levels[@]}"; do EXTRA_SIDES+=("$l"); done
 LOG=$OUT/compare
 mkdir -p "$LOG"
 GFLOP=499.08
@@ -89,7 +95,11 @@ for round in $(seq 1 "$ROUNDS"); do
   # weight formats (same kiln binary, same quiet-wait protocol).
   for side in "${EXTRA_SIDES[@]}"; do
     echo "== round $round: kiln denoise step, $side"
-    if [[ "$side" == before ]]; then
+    if [[ "$side" == cpu-* ]]; then
+      KILN_CPU_TARGET=$side RECOMPILE=0 RUNS=$KILN_RUNS WARMUP=$WARMUP \
+        LOGS=$LOG/kiln-$side bash bench/bench_kiln.sh \
+        > "$LOG/kiln-$side.$round.log" 2>&1 || { cat "$LOG/kiln-$side.$round.log"; exit 1; }
+    elif [[ "$side" == before ]]; then
       COMPILE=$BEFORE_COMPILE ARTIFACT=$OUT/medium-before$SUFFIX.kiln RUNS=$KILN_RUNS \
         WARMUP=$WARMUP LOGS=$LOG/kiln-before bash bench/bench_kiln.sh \
         > "$LOG/kiln-$side.$round.log" 2>&1 || { cat "$LOG/kiln-$side.$round.log"; exit 1; }

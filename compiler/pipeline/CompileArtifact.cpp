@@ -254,10 +254,10 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
                             const ArtifactOptions &options,
                             const std::string &outputPath) {
   Stopwatch clock(options.verbose);
-  if (!options.cpuTarget && !options.cudaTarget)
+  if (options.cpuTargets.empty() && !options.cudaTarget)
     return module.emitError("no target to compile for");
   // The executables' code, alive until the artifact is written.
-  CpuExecutableCode cpuCode;
+  std::vector<CpuExecutableCode> cpuCode;
   CudaExecutableCode cudaCode;
   art::ArtifactContents contents;
   contents.producer = "kiln-compile 0.1";
@@ -287,20 +287,23 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
   }
   clock.lap("built the entries' dispatch lists and memory plans");
 
-  if (options.cpuTarget) {
-    OwningOpRef<ModuleOp> kernels(module.clone());
-    FailureOr<CpuExecutableCode> code =
-        compileCpuKernels(*kernels, *options.cpuTarget);
-    if (failed(code))
+  if (!options.cpuTargets.empty()) {
+    FailureOr<std::vector<CpuExecutableCode>> compiled =
+        compileCpuKernels(module, options.cpuTargets);
+    if (failed(compiled))
       return failure();
+    cpuCode = std::move(*compiled);
+    std::vector<std::string> names;
+    for (auto [target, code] : llvm::zip(options.cpuTargets, cpuCode)) {
+      names.push_back(target.name);
+      contents.executables.push_back({target.name, "elf-shared-object",
+                                      target.features, code.kernels,
+                                      code.sharedObject});
+    }
     clock.lap(llvm::formatv("compiled {0} kernels for {1}",
-                            code->kernels.size(), options.cpuTarget->name)
+                            cpuCode.front().kernels.size(),
+                            llvm::join(names, ", "))
                   .str());
-    cpuCode = std::move(*code);
-    contents.executables.push_back({options.cpuTarget->name,
-                                    "elf-shared-object",
-                                    options.cpuTarget->features,
-                                    cpuCode.kernels, cpuCode.sharedObject});
   }
   if (options.cudaTarget) {
     if (!outlinedKernels)
@@ -323,13 +326,14 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
         cudaCode.ptx.size());
     cuda.threads_per_block = kCudaBlockSize;
     contents.executables.push_back(std::move(cuda));
-    // Executable 0 is the one every dispatch names; with both targets the
-    // CUDA kernel of the same name is its variant.
-    if (contents.executables.size() == 2)
-      for (art::EntryFunction &entry : contents.entries)
-        for (art::Dispatch &dispatch : entry.dispatches)
-          dispatch.variants.push_back({1, dispatch.kernel});
   }
+  // Executable 0 is the one every dispatch names; the kernel of the same
+  // name in each other executable (another CPU level, the GPU) is its
+  // variant.
+  for (uint32_t i = 1; i < contents.executables.size(); ++i)
+    for (art::EntryFunction &entry : contents.entries)
+      for (art::Dispatch &dispatch : entry.dispatches)
+        dispatch.variants.push_back({i, dispatch.kernel});
 
   ParameterLoader loader(module, options.modelDir);
   std::vector<std::vector<uint8_t>> constants; // the globals' bytes

@@ -33,7 +33,8 @@ struct ArtifactOptions {
   std::string modelDir;
   std::string modelName;
   /// The targets to compile for: at least one.
-  std::optional<CpuTarget> cpuTarget;
+  /// CPU levels, least capable first (the runtime picks one per CPU).
+  std::vector<CpuTarget> cpuTargets;
   std::optional<CudaTarget> cudaTarget;
   int64_t maxWorkgroups = 64;
   /// The largest value of each input size ("denoise.hidden_states[1]");

@@ -141,7 +141,9 @@ std::vector<std::string> Model::EntryNames() const {
 int Model::num_threads() const { return device_->thread_pool().num_threads(); }
 
 std::string Model::device_description() const {
-  if (gpu_ == nullptr) return "cpu";
+  if (gpu_ == nullptr) {
+    return absl::StrCat("cpu (", executor_->cpu_target(), " kernels)");
+  }
   return absl::StrCat("cuda: ", gpu_->label());
 }
 

@@ -121,8 +121,8 @@ class Model {
   // The entry functions' names, in the artifact's order.
   std::vector<std::string> EntryNames() const;
   int num_threads() const;
-  // Where the kernels run: "cpu", or "cuda: GPU 0 (NVIDIA H200, compute
-  // capability 9.0)".
+  // Where the kernels run: "cpu (cpu-x86_64-avx512 kernels)", or "cuda:
+  // GPU 0 (NVIDIA H200, compute capability 9.0)".
   std::string device_description() const;
   bool on_gpu() const { return gpu_ != nullptr; }
   // With DeviceKind::kAuto: why a GPU that was found does not run the model

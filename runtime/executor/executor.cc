@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/executor/cpu_variant.h"
 #include "runtime/hal/cpu/cpu_features.h"
 
 namespace kiln::executor {
@@ -124,18 +126,20 @@ absl::Status Executor::Load() {
   if (gpu_ != nullptr) {
     KILN_ASSIGN_OR_RETURN(cuda_, CudaRunner::Create(artifact_, gpu_));
   }
+  std::optional<size_t> chosen;
+  if (cuda_ == nullptr) {
+    const char* forced = std::getenv("KILN_CPU_TARGET");
+    KILN_ASSIGN_OR_RETURN(
+        chosen, ChooseCpuExecutable(path, executables,
+                                    forced != nullptr ? forced : "",
+                                    hal::cpu::CheckCpuFeatures));
+  }
   for (size_t i = 0; i < executables.size(); ++i) {
     const artifact::Executable& executable = executables[i];
     LoadedExecutable loaded;
-    if (IsCpuExecutable(executable) && cuda_ == nullptr) {
+    if (chosen == i) {
       const std::string label =
           absl::StrCat(path, ": executable ", i, " (", executable.target, ")");
-      absl::Status features =
-          hal::cpu::CheckCpuFeatures(executable.cpu_features);
-      if (!features.ok()) {
-        return absl::Status(features.code(),
-                            absl::StrCat(label, ": ", features.message()));
-      }
       KILN_ASSIGN_OR_RETURN(
           hal::cpu::CpuExecutable code,
           hal::cpu::CpuExecutable::Load(label, executable.code));
@@ -144,6 +148,7 @@ absl::Status Executor::Load() {
         loaded.kernels.push_back(fn);
       }
       loaded.code.emplace(std::move(code));
+      cpu_target_ = executable.target;
     }
     executables_.push_back(std::move(loaded));
   }
@@ -165,8 +170,9 @@ absl::Status Executor::Load() {
         continue;
       }
       const artifact::Executable& executable = executables[dispatch.executable];
-      const LoadedExecutable& loaded = executables_[dispatch.executable];
-      if (!loaded.code.has_value()) {
+      std::optional<std::string> kernel;
+      if (chosen) kernel = KernelInExecutable(dispatch, *chosen);
+      if (!kernel) {
         plan.runnable = absl::FailedPreconditionError(absl::StrCat(
             where, ": dispatch ", k, " (kernel '", dispatch.kernel,
             "') runs on executable ", dispatch.executable, " (target '",
@@ -176,8 +182,8 @@ absl::Status Executor::Load() {
         break;
       }
       // ValidateContents checked that the kernel is one of the executable's.
-      plan.kernels.push_back(
-          loaded.kernels[*executable.FindKernel(dispatch.kernel)]);
+      plan.kernels.push_back(executables_[*chosen].kernels[
+          *executables[*chosen].FindKernel(*kernel)]);
     }
     // A dim the entry uses must come from an input's shape.
     std::vector<bool> bound(dims.size(), false), used(dims.size(), false);

@@ -69,10 +69,12 @@ bool IsCpuExecutable(const artifact::Executable& executable);
 
 class Executor {
  public:
-  // Loads every CPU executable of `artifact`: checks the CPU features it
-  // lists (hal::cpu::CheckCpuFeatures) before loading it, loads it and
-  // resolves each of its kernels. Executables for other targets are not
-  // loaded; an entry that dispatches one fails in Run. `artifact` and
+  // Loads the one CPU executable of `artifact` this CPU runs best
+  // (ChooseCpuExecutable, cpu_variant.h: the most capable x86-64 level whose
+  // features hal::cpu::CheckCpuFeatures finds, or KILN_CPU_TARGET's) and
+  // resolves each of its kernels; dispatches run their variant in it.
+  // Executables for other targets are not loaded; an entry that dispatches
+  // only those fails in Run. `artifact` and
   // `device` must outlive the Executor. Errors name the artifact and the
   // executable: "model.kiln: executable 0 (cpu-x86_64-avx512): this CPU
   // (...) lacks avx512f required by the compiled code; ...".
@@ -84,6 +86,10 @@ class Executor {
   static absl::StatusOr<std::unique_ptr<Executor>> Create(
       const artifact::Artifact* artifact, hal::cpu::CpuDevice* device,
       hal::cuda::CudaDevice* gpu = nullptr);
+
+  // The target of the CPU executable that runs ("cpu-x86_64-avx512"), or
+  // empty on a GPU or without CPU code.
+  const std::string& cpu_target() const { return cpu_target_; }
 
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -164,6 +170,7 @@ class Executor {
   hal::cuda::CudaDevice* gpu_;
   std::unique_ptr<CudaRunner> cuda_;  // when running on gpu_
   std::vector<LoadedExecutable> executables_;
+  std::string cpu_target_;  // the chosen CPU executable's, or empty
   std::vector<EntryPlan> plans_;  // as artifact_->entries()
 
   mutable std::mutex run_mutex_;  // one Run at a time; guards arena_

@@ -58,7 +58,8 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Dispatches, "dispatches",
                           "the host program and its kernels (memrefs)"),
                clEnumValN(Emit::CpuSharedObject, "cpu-so",
-                          "the kernels as an x86-64 shared object (needs -o)"),
+                          "the kernels as an x86-64 shared object of the last "
+                          "CPU level in --target (needs -o)"),
                clEnumValN(Emit::Ptx, "ptx",
                           "the kernels as PTX (needs a cuda target)")),
     cl::cat(kilnCategory));
@@ -111,8 +112,10 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
 static cl::opt<std::string> target(
     "target",
     cl::desc("Code generation targets, comma-separated: cpu (= "
-             "cpu-x86_64-avx2, the default), cpu-x86_64, cpu-x86_64-avx512, "
-             "cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
+             "cpu-x86_64-avx2 and cpu-x86_64-avx512, the default: the "
+             "runtime runs the best level its CPU has), cpu-x86_64, "
+             "cpu-x86_64-avx2, cpu-x86_64-avx512 (each CPU level at most "
+             "once), cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
              "--target=cpu,cuda:sm_90a makes one artifact for both; the "
              "runtime picks by --device"),
     cl::init("cpu"), cl::cat(kilnCategory));
@@ -197,7 +200,7 @@ int main(int argc, char **argv) {
   if (mlir::failed(module))
     return 1;
 
-  std::optional<mlir::kiln::CpuTarget> cpuTarget;
+  std::vector<mlir::kiln::CpuTarget> cpuTargets;
   std::optional<mlir::kiln::CudaTarget> cudaTarget;
   llvm::SmallVector<llvm::StringRef> targetNames;
   llvm::StringRef(target).split(targetNames, ',');
@@ -214,19 +217,27 @@ int main(int argc, char **argv) {
       cudaTarget = *cuda;
       continue;
     }
-    auto cpu = mlir::kiln::lookupCpuTarget(name == "cpu" ? "cpu-x86_64-avx2"
-                                                         : name);
-    if (mlir::failed(cpu) || cpuTarget) {
-      llvm::errs() << "kiln-compile: bad --target '" << name
-                   << "' (expected one of cpu, "
-                   << mlir::kiln::cpuTargetNames()
-                   << ", at most once, and/or one cuda:sm_<NN>[a])\n";
-      return 2;
+    std::vector<std::string> levels = {name.str()};
+    if (name == "cpu")
+      levels = mlir::kiln::defaultCpuTargetNames();
+    for (const std::string &level : levels) {
+      auto cpu = mlir::kiln::lookupCpuTarget(level);
+      bool repeated = llvm::any_of(cpuTargets, [&](const auto &t) {
+        return t.name == level;
+      });
+      if (mlir::failed(cpu) || repeated) {
+        llvm::errs() << "kiln-compile: bad --target '" << name
+                     << "' (expected cpu or one of "
+                     << mlir::kiln::cpuTargetNames()
+                     << ", each CPU level at most once, and/or one "
+                        "cuda:sm_<NN>[a])\n";
+        return 2;
+      }
+      cpuTargets.push_back(*cpu);
     }
-    cpuTarget = *cpu;
   }
   if ((emit == Emit::Ptx && !cudaTarget) ||
-      (emit == Emit::CpuSharedObject && !cpuTarget)) {
+      (emit == Emit::CpuSharedObject && cpuTargets.empty())) {
     llvm::errs() << "kiln-compile: --emit="
                  << (emit == Emit::Ptx ? "ptx needs a cuda target"
                                        : "cpu-so needs a cpu target")
@@ -322,7 +333,7 @@ int main(int argc, char **argv) {
     options.modelDir = modelDir;
     options.modelName = llvm::sys::path::filename(
         llvm::StringRef(modelDir).rtrim('/')).str();
-    options.cpuTarget = cpuTarget;
+    options.cpuTargets = cpuTargets;
     options.cudaTarget = cudaTarget;
     options.maxWorkgroups = maxWorkgroups;
     options.verbose = verbose;
@@ -363,7 +374,8 @@ int main(int argc, char **argv) {
     return writeOutput([&](llvm::raw_ostream &os) { os << code->ptx; });
   }
   if (emit == Emit::CpuSharedObject) {
-    auto code = mlir::kiln::compileCpuKernels(**module, *cpuTarget);
+    // One shared object: the last (most capable) level named.
+    auto code = mlir::kiln::compileCpuKernels(**module, cpuTargets.back());
     if (mlir::failed(code))
       return 1;
     return writeOutput([&](llvm::raw_ostream &os) {

@@ -22,6 +22,10 @@ struct CpuTarget {
   std::string name;      // "cpu-x86_64-avx2"
   std::string llvmCpu;   // "x86-64-v3"
   std::vector<std::string> features;  // what the runtime must check
+  /// The packed GEMM micro-kernel (kiln-cpu-vectorize-contractions'
+  /// options): f32 lanes per vector and rows of C per register tile.
+  int64_t vectorLanes = 8;
+  int64_t tileRows = 6;
 };
 
 /// The target called `name`: cpu-x86_64 (baseline SSE2), cpu-x86_64-avx2
@@ -31,17 +35,27 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name);
 /// The names lookupCpuTarget accepts, for --help and errors.
 std::string cpuTargetNames();
 
+/// What `--target=cpu` compiles: one executable per x86-64 level worth
+/// having, the runtime running the best its CPU supports.
+std::vector<std::string> defaultCpuTargetNames();
+
 /// The compiled kernels of a module.
 struct CpuExecutableCode {
   std::vector<uint8_t> sharedObject;
   std::vector<std::string> kernels;  // exported ABI symbols, in module order
 };
 
-/// Compiles every kiln.dispatch function of `module` (which it consumes;
-/// other functions are dropped) into a shared object. Errors are emitted on
+/// Compiles every kiln.dispatch function of `module` (other functions are
+/// dropped from the compiled copy) into a shared object. Errors are emitted on
 /// the module.
 FailureOr<CpuExecutableCode> compileCpuKernels(ModuleOp module,
                                                const CpuTarget &target);
+
+/// The same for several levels at once (one code per target, in order):
+/// `module` is not changed. Each level's LLVM code generation runs on a
+/// thread of its own.
+FailureOr<std::vector<CpuExecutableCode>>
+compileCpuKernels(ModuleOp module, llvm::ArrayRef<CpuTarget> targets);
 
 } // namespace mlir::kiln
 

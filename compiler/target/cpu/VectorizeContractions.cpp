@@ -73,22 +73,19 @@ constexpr int64_t kDotTileM = 3, kDotTileN = 4;
 constexpr int64_t kBlockM = 96; // dot form, a multiple of kDotTileM
 constexpr int64_t kUnrollK = 2; // dot form: vectors of k per loop trip
 constexpr int64_t kNnTileM = 6, kNnVectorsN = 2;
+/// The packed form's micro-kernel shape is a pass option (the target's
+/// vector width): lanes per vector (8: ymm, 16: zmm) and rows per tile.
+/// Its panels are kNnVectorsN vectors wide; packing always moves vectors
+/// of kVector (the 8x8 transposes).
 /// Packed form (C contiguous along n): per k block of kPackK and n block
 /// of kBlockN, B is copied into k-major panels of 16 columns (a 128 KB
 /// buffer that stays in L2), and the nn micro-kernel runs over them with
 /// the m tiles outermost, so A's 6 rows of one tile (6 KB) stay in L1.
 constexpr int64_t kPackK = 256;
-constexpr int64_t kPanelN = kNnVectorsN * kVector;
 /// Rows of A per m block of the packed form: 96 rows x 256 of k (96 KB)
 /// plus the next block being prefetched and B's 128 KB stay in L2.
 constexpr int64_t kPackM = 96;
-/// Cache lines of each row of the next m block's A prefetched per panel:
-/// the block's panels together cover its kPackK values of k.
 constexpr int64_t kFloatsPerLine = 16;
-constexpr int64_t kPrefetchLinesA =
-    kPackK / (kBlockN / kPanelN) / kFloatsPerLine;
-static_assert(kPrefetchLinesA * (kBlockN / kPanelN) * kFloatsPerLine == kPackK,
-              "the panels' prefetches must cover the k block");
 /// k steps per trip of the packed micro-kernel's loop.
 constexpr int64_t kPackUnrollK = 4;
 
@@ -203,10 +200,22 @@ std::optional<Contraction> match(linalg::GenericOp op) {
   return result;
 }
 
+/// The packed micro-kernel's shape (the pass options).
+struct Tiling {
+  int64_t lanes = kVector; // f32 per vector
+  int64_t rows = kNnTileM; // rows of C per register tile
+  int64_t panelN() const { return kNnVectorsN * lanes; }
+  /// Cache lines of each row of the next m block's A prefetched per
+  /// panel: the block's panels together cover its kPackK values of k.
+  int64_t prefetchLinesA() const {
+    return kPackK / (kBlockN / panelN()) / kFloatsPerLine;
+  }
+};
+
 class Emitter {
 public:
-  Emitter(OpBuilder &b, Contraction c)
-      : b(b), loc(c.op.getLoc()), c(c), ivs(c.op.getNumLoops()) {
+  Emitter(OpBuilder &b, Contraction c, Tiling t)
+      : b(b), loc(c.op.getLoc()), c(c), t(t), ivs(c.op.getNumLoops()) {
     maps = c.op.getIndexingMapsArray();
     a = c.op.getDpsInputs()[0];
     bm = c.op.getDpsInputs()[1];
@@ -390,7 +399,7 @@ private:
       b.setInsertionPointToStart(&func.getBody().front());
       pack = memref::AllocaOp::create(
           b, loc,
-          MemRefType::get({kBlockN / kPanelN, kPackK, kPanelN},
+          MemRefType::get({kBlockN / t.panelN(), kPackK, t.panelN()},
                           b.getF32Type()),
           b.getI64IntegerAttr(64));
     }
@@ -398,21 +407,21 @@ private:
       Value k1 = arith::MinUIOp::create(b, loc, sizeK, add(k0, kPackK));
       loop(cst(0), sizeN, kBlockN, [&](Value n0) {
         Value n1 = arith::MinUIOp::create(b, loc, sizeN, add(n0, kBlockN));
-        Value nP = fullEnd(n0, n1, kPanelN);
+        Value nP = fullEnd(n0, n1, t.panelN());
         Value panels = arith::DivUIOp::create(
-            b, loc, arith::SubIOp::create(b, loc, nP, n0), cst(kPanelN));
+            b, loc, arith::SubIOp::create(b, loc, nP, n0), cst(t.panelN()));
         Value kLen = arith::SubIOp::create(b, loc, k1, k0);
         setNextBlock(n0, k0);
         // Pack: pack[p][kk][j] = B[n0 + 16 p + j][k0 + kk] (dot form) or
         // B[k0 + kk][n0 + 16 p + j] (nn form, 2 vectors per kk).
         loop(cst(0), panels, 1, [&](Value p) {
           Value nBase = arith::AddIOp::create(
-              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(t.panelN())));
           if (!c.dot) {
             auto vecType = VectorType::get({kVector}, b.getF32Type());
             loop(cst(0), kLen, 1, [&](Value kk) {
               ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
-              for (int64_t j = 0; j < kPanelN; j += kVector) {
+              for (int64_t j = 0; j < t.panelN(); j += kVector) {
                 ivs[c.n] = add(nBase, j);
                 Value v = loadB(vecType);
                 vector::StoreOp::create(b, loc, v, pack,
@@ -426,10 +435,10 @@ private:
           // values past the last multiple of 8 one by one.
           Value kFull = fullEnd(cst(0), kLen, kVector);
           loop(cst(0), kFull, kVector, [&](Value kk) {
-            for (int64_t j = 0; j < kPanelN; j += kVector)
+            for (int64_t j = 0; j < t.panelN(); j += kVector)
               packTransposed(nBase, n0, j, k0, kk, p);
           });
-          for (int64_t j = 0; j < kPanelN; ++j) {
+          for (int64_t j = 0; j < t.panelN(); ++j) {
             ivs[c.n] = add(nBase, j);
             loop(kFull, kLen, 1, [&](Value kk) {
               ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
@@ -443,10 +452,10 @@ private:
         // so one panel (16 KB) stays in L1 while the block's tiles stream
         // their rows of A from L2 (6 broadcasts per 12 FMAs, where the
         // panels streamed from L2 would cost 2 full vectors).
-        Value mFull = fullEnd(cst(0), sizeM, kNnTileM);
+        Value mFull = fullEnd(cst(0), sizeM, t.rows);
         auto panelBase = [&](Value p) {
           return arith::AddIOp::create(
-              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(kPanelN)));
+              b, loc, n0, arith::MulIOp::create(b, loc, p, cst(t.panelN())));
         };
         loop(cst(0), mFull, kPackM, [&](Value mb0) {
           Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kPackM));
@@ -455,14 +464,14 @@ private:
             Value kLine = arith::AddIOp::create(
                 b, loc, k0,
                 arith::MulIOp::create(b, loc, p,
-                                      cst(kPrefetchLinesA * kFloatsPerLine)));
-            loop(mb0, mb1, kNnTileM, [&](Value m) {
+                                      cst(t.prefetchLinesA() * kFloatsPerLine)));
+            loop(mb0, mb1, t.rows, [&](Value m) {
               // Prefetch the same tile of the next m block (from L3/DRAM):
-              // kPrefetchLinesA cache lines of each of its rows per panel,
+              // t.prefetchLinesA() cache lines of each of its rows per panel,
               // so the 8 panels bring its kPackK values of k into L2
               // before it runs.
-              for (int64_t i = 0; i < kNnTileM; ++i)
-                for (int64_t l = 0; l < kPrefetchLinesA; ++l) {
+              for (int64_t i = 0; i < t.rows; ++i)
+                for (int64_t l = 0; l < t.prefetchLinesA(); ++l) {
                   ivs[c.m] = add(m, kPackM + i);
                   ivs[c.k] = add(kLine, kFloatsPerLine * l);
                   memref::PrefetchOp::create(b, loc, a, indices(0),
@@ -473,15 +482,15 @@ private:
               // And the next tile's 6 rows of C (one line each): with the
               // m tiles inside the panels, consecutive tiles touch new rows
               // of C, which the hardware prefetcher does not predict.
-              for (int64_t i = 0; i < kNnTileM; ++i) {
-                ivs[c.m] = add(m, kNnTileM + i);
+              for (int64_t i = 0; i < t.rows; ++i) {
+                ivs[c.m] = add(m, t.rows + i);
                 ivs[c.n] = n;
                 memref::PrefetchOp::create(b, loc, out, indices(2),
                                            /*isWrite=*/true,
                                            /*localityHint=*/3,
                                            /*isDataCache=*/true);
               }
-              packedTile(m, kNnTileM, n, p, k0, kLen);
+              packedTile(m, t.rows, n, p, k0, kLen);
             });
           });
         });
@@ -490,7 +499,9 @@ private:
         // a 1-row tile has 2 accumulators, too few to hide the FMA latency,
         // so 4 rows one by one took as long as 16 of the 6-row tiles' rows.
         Value mStart = mFull;
-        for (int64_t rows : {4, 2, 1}) {
+        for (int64_t rows : {6, 4, 2, 1}) {
+          if (rows >= t.rows)
+            continue;
           Value mEnd = fullEnd(mStart, sizeM, rows);
           loop(mStart, mEnd, rows, [&](Value m) {
             loop(cst(0), panels, 1, [&](Value p) {
@@ -636,14 +647,14 @@ private:
   /// on data in cache), then the k values left one at a time.
   void packedTile(Value m, int64_t mr, Value n, Value p, Value k0,
                   Value kLen) {
-    auto vecType = VectorType::get({kVector}, b.getF32Type());
+    auto vecType = VectorType::get({t.lanes}, b.getF32Type());
     // One k: 2 vectors of the panel, mr broadcasts of A, 2 mr FMAs.
     auto step = [&](Value kk, ValueRange iter) {
       ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
       SmallVector<Value> rowsB, next;
       for (int64_t j = 0; j < kNnVectorsN; ++j)
         rowsB.push_back(vector::LoadOp::create(
-            b, loc, vecType, pack, ValueRange{p, kk, cst(j * kVector)}));
+            b, loc, vecType, pack, ValueRange{p, kk, cst(j * t.lanes)}));
       for (int64_t i = 0; i < mr; ++i) {
         ivs[c.m] = add(m, i);
         Value scalar = memref::LoadOp::create(b, loc, a, indices(0));
@@ -662,16 +673,16 @@ private:
                                 return acc;
                               });
     };
-    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, kVector, k0);
+    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, t.lanes, k0);
     Value kMain = fullEnd(cst(0), kLen, kPackUnrollK);
     acc = kLoop(cst(0), kMain, kPackUnrollK, acc);
     acc = kLoop(kMain, kLen, 1, acc);
     acc = withEpilogue(acc, arith::AddIOp::create(b, loc, k0, kLen), m, mr, n,
-                       kVector);
+                       t.lanes);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < kNnVectorsN; ++j) {
         ivs[c.m] = add(m, i);
-        ivs[c.n] = add(n, j * kVector);
+        ivs[c.n] = add(n, j * t.lanes);
         vector::StoreOp::create(b, loc, acc[i * kNnVectorsN + j], out,
                                 indices(2));
       }
@@ -822,6 +833,7 @@ private:
   OpBuilder &b;
   Location loc;
   Contraction c;
+  Tiling t;
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
@@ -834,7 +846,16 @@ private:
 
 struct VectorizeContractionsPass
     : impl::VectorizeContractionsPassBase<VectorizeContractionsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if ((lanes != 8 && lanes != 16) || rows < 1 || rows > 14 ||
+        kPackM % rows != 0) {
+      getOperation().emitError("kiln-cpu-vectorize-contractions: lanes must "
+                               "be 8 or 16 and rows divide ")
+          << kPackM << " (got lanes=" << lanes << ", rows=" << rows << ")";
+      return signalPassFailure();
+    }
     SmallVector<Contraction> found;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<Contraction> c = match(op))
@@ -842,7 +863,10 @@ struct VectorizeContractionsPass
     });
     for (Contraction &c : found) {
       OpBuilder b(c.op);
-      Emitter(b, c).emit();
+      Tiling tiling;
+      tiling.lanes = lanes;
+      tiling.rows = rows;
+      Emitter(b, c, tiling).emit();
       c.op.erase();
     }
   }

@@ -630,7 +630,8 @@ int RunCommand(const std::vector<std::string>& args) {
         stats.prepare_seconds * 1e3, stats.dispatch_seconds * 1e3,
         stats.arena_bytes, stats.arena_reused ? "reused" : "allocated",
         model->on_gpu() ? model->device_description()
-                        : absl::StrCat(model->num_threads(), " threads"));
+                        : absl::StrCat(model->num_threads(), " threads, ",
+                                       model->device_description()));
   }
   if (repeat > 1) {
     std::vector<std::string> totals;
