@@ -65,6 +65,12 @@ export CEILING
 
 source bench/quiet.sh   # busy_cores, wait_quiet
 
+# The reference side runs first and needs the model (bench_kiln.sh would make
+# it only after).
+if [[ ! -f "$MODEL/transformer/config.json" || ! -f "$CASE" ]]; then
+  "$PY" bench/make_medium_flux.py "$MODEL" --case "$CASE"
+fi
+
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $THREADS threads, weights $WEIGHTS, git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime || echo '+dirty')"
 echo "== cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16|amx_bf16|amx_tile)$' | tr '\n' ' ')"
 

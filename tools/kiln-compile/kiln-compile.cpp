@@ -112,10 +112,11 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
 static cl::opt<std::string> target(
     "target",
     cl::desc("Code generation targets, comma-separated: cpu (= "
-             "cpu-x86_64-avx2 and cpu-x86_64-avx512, the default: the "
+             "cpu-x86_64-avx2 and cpu-x86_64-avx512, plus "
+             "cpu-x86_64-avx512bf16 for bf16/FP8 weights; the default: the "
              "runtime runs the best level its CPU has), cpu-x86_64, "
-             "cpu-x86_64-avx2, cpu-x86_64-avx512 (each CPU level at most "
-             "once), cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
+             "cpu-x86_64-avx2, cpu-x86_64-avx512, cpu-x86_64-avx512bf16 "
+             "(each CPU level at most once), cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
              "--target=cpu,cuda:sm_90a makes one artifact for both; the "
              "runtime picks by --device"),
     cl::init("cpu"), cl::cat(kilnCategory));
@@ -200,6 +201,15 @@ int main(int argc, char **argv) {
   if (mlir::failed(module))
     return 1;
 
+  if (weights != "auto" && weights != "f32" && weights != "bf16" &&
+      weights != "fp8-e4m3") {
+    llvm::errs() << "kiln-compile: bad --weights '" << weights
+                 << "': expected f32, bf16, fp8-e4m3 or auto\n";
+    return 2;
+  }
+  bool fp8Weights = weights == "fp8-e4m3";
+  bool bf16Weights = fp8Weights || weights == "bf16" ||
+                     (weights == "auto" && checkpointHasBf16(modelDir));
   std::vector<mlir::kiln::CpuTarget> cpuTargets;
   std::optional<mlir::kiln::CudaTarget> cudaTarget;
   llvm::SmallVector<llvm::StringRef> targetNames;
@@ -219,7 +229,7 @@ int main(int argc, char **argv) {
     }
     std::vector<std::string> levels = {name.str()};
     if (name == "cpu")
-      levels = mlir::kiln::defaultCpuTargetNames();
+      levels = mlir::kiln::defaultCpuTargetNames(bf16Weights);
     for (const std::string &level : levels) {
       auto cpu = mlir::kiln::lookupCpuTarget(level);
       bool repeated = llvm::any_of(cpuTargets, [&](const auto &t) {
@@ -244,15 +254,6 @@ int main(int argc, char **argv) {
                  << " in --target\n";
     return 2;
   }
-  if (weights != "auto" && weights != "f32" && weights != "bf16" &&
-      weights != "fp8-e4m3") {
-    llvm::errs() << "kiln-compile: bad --weights '" << weights
-                 << "': expected f32, bf16, fp8-e4m3 or auto\n";
-    return 2;
-  }
-  bool fp8Weights = weights == "fp8-e4m3";
-  bool bf16Weights = fp8Weights || weights == "bf16" ||
-                     (weights == "auto" && checkpointHasBf16(modelDir));
   if (emit == Emit::Auto)
     emit = outputFile == "-" ? Emit::Kiln : Emit::Artifact;
   if ((emit == Emit::CpuSharedObject || emit == Emit::Artifact) &&

@@ -36,23 +36,30 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name) {
     return CpuTarget{name.str(), "x86-64", {}};
   if (name == "cpu-x86_64-avx2")
     return CpuTarget{name.str(), "x86-64-v3", v3};
-  if (name == "cpu-x86_64-avx512") {
-    std::vector<std::string> v4 = v3;
-    v4.insert(v4.end(), {"avx512bw", "avx512dq", "avx512f", "avx512vl"});
-    // 16 lanes in zmm registers; 12 rows x 2 vectors = 24 of the 32
-    // registers hold C (the 6-row tile of AVX2 leaves half of them idle).
-    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12};
+  std::vector<std::string> v4 = v3;
+  v4.insert(v4.end(), {"avx512bw", "avx512dq", "avx512f", "avx512vl"});
+  // 16 lanes in zmm registers; 12 rows x 2 vectors = 24 of the 32
+  // registers hold C (the 6-row tile of AVX2 leaves half of them idle).
+  if (name == "cpu-x86_64-avx512")
+    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, false, ""};
+  if (name == "cpu-x86_64-avx512bf16") {
+    v4.push_back("avx512bf16");
+    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, true, "+avx512bf16"};
   }
   return failure();
 }
 
-std::vector<std::string> defaultCpuTargetNames() {
+std::vector<std::string> defaultCpuTargetNames(bool narrowWeights) {
   // No baseline SSE2 level: every x86-64 machine Kiln is run on has AVX2.
-  return {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
+  std::vector<std::string> names = {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
+  if (narrowWeights)
+    names.push_back("cpu-x86_64-avx512bf16");
+  return names;
 }
 
 std::string cpuTargetNames() {
-  return "cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512";
+  return "cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512, "
+         "cpu-x86_64-avx512bf16";
 }
 
 /// Kernel lowering. Kernels arrive with one linalg op on their workgroup's
@@ -69,14 +76,16 @@ static constexpr const char *kKernelPipelineTail =
     "convert-linalg-to-loops,kiln-expand-fp8,kiln-cpu-approximate-math,"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-    "convert-vector-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+    "convert-vector-to-llvm{enable-x86vector=true},"
+    "convert-math-to-llvm,convert-math-to-libm,"
     "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts,"
     "kiln-emit-cpu-kernel-abi";
 
 static std::string kernelPipeline(const CpuTarget &target) {
-  return llvm::formatv("kiln-cpu-vectorize-contractions{{lanes={0} rows={1}},",
-                       target.vectorLanes, target.tileRows)
+  return llvm::formatv("kiln-cpu-vectorize-contractions{{lanes={0} rows={1} "
+                       "bf16-dot={2}},",
+                       target.vectorLanes, target.tileRows, target.bf16Dot)
              .str() +
          kKernelPipelineTail;
 }
@@ -139,7 +148,8 @@ llvm::Expected<std::vector<uint8_t>> codegenKernels(LoweredKernels &lowered) {
     return fail("no x86-64 LLVM target: " + error);
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, lowered.target.llvmCpu, "", options, llvm::Reloc::PIC_,
+      triple, lowered.target.llvmCpu, lowered.target.llvmFeatures, options,
+      llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   llvm::Module &llvmModule = *lowered.module;
   llvmModule.setTargetTriple(triple);

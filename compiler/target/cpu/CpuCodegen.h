@@ -26,18 +26,23 @@ struct CpuTarget {
   /// options): f32 lanes per vector and rows of C per register tile.
   int64_t vectorLanes = 8;
   int64_t tileRows = 6;
+  /// Contractions with bf16/e4m3 weights on vdpbf16ps (bf16 activations).
+  bool bf16Dot = false;
+  std::string llvmFeatures; // beyond llvmCpu's: "+avx512bf16"
 };
 
 /// The target called `name`: cpu-x86_64 (baseline SSE2), cpu-x86_64-avx2
-/// (x86-64-v3) or cpu-x86_64-avx512 (x86-64-v4); failure for another name.
+/// (x86-64-v3), cpu-x86_64-avx512 (x86-64-v4) or cpu-x86_64-avx512bf16
+/// (x86-64-v4 + AVX-512-BF16); failure for another name.
 FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name);
 
 /// The names lookupCpuTarget accepts, for --help and errors.
 std::string cpuTargetNames();
 
 /// What `--target=cpu` compiles: one executable per x86-64 level worth
-/// having, the runtime running the best its CPU supports.
-std::vector<std::string> defaultCpuTargetNames();
+/// having, the runtime running the best its CPU supports. The AVX-512-BF16
+/// level differs from AVX-512 only for narrow (bf16 / FP8) weights.
+std::vector<std::string> defaultCpuTargetNames(bool narrowWeights);
 
 /// The compiled kernels of a module.
 struct CpuExecutableCode {

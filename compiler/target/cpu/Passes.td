@@ -47,18 +47,27 @@ def VectorizeContractionsPass
 
     `lanes` and `rows` set the packed form's register tile: `rows` x
     2 vectors of `lanes` f32 (the defaults, 6 x 2 x 8, fill 12 of AVX2's 16
-    ymm registers; AVX-512 targets use 16 lanes, zmm registers).
+    ymm registers; AVX-512 targets use 16 lanes, zmm registers). With
+    `bf16-dot`, a packed contraction whose weight B is bf16 or e4m3 packs B
+    and A as pairs of bf16 along k and accumulates with
+    `x86vector.avx512.dot` (vdpbf16ps): activations are rounded to bf16
+    (nearest even), products and sums stay f32.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", /*default=*/"8",
            "f32 lanes per vector of the packed micro-kernel (8 or 16)">,
     Option<"rows", "rows", "int64_t", /*default=*/"6",
-           "rows of C per register tile of the packed form (1 to 14)">,
+           "rows of C per register tile of the packed form (a divisor of 96 up to 12)">,
+    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
+           "contractions with bf16 or e4m3 weights (the dot layout) on "
+           "vdpbf16ps (AVX-512-BF16): A rounded to bf16, f32 sums; needs "
+           "lanes=16">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect",
-                           "mlir::vector::VectorDialect"];
+                           "mlir::vector::VectorDialect",
+                           "mlir::x86vector::X86VectorDialect"];
 }
 
 def VectorizeAttentionPass

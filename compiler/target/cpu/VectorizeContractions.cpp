@@ -50,6 +50,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -204,6 +205,9 @@ std::optional<Contraction> match(linalg::GenericOp op) {
 struct Tiling {
   int64_t lanes = kVector; // f32 per vector
   int64_t rows = kNnTileM; // rows of C per register tile
+  /// Narrow weights' contractions with vdpbf16ps on bf16 pairs (A rounded
+  /// to bf16), 16 lanes only.
+  bool bf16Dot = false;
   int64_t panelN() const { return kNnVectorsN * lanes; }
   /// Cache lines of each row of the next m block's A prefetched per
   /// panel: the block's panels together cover its kPackK values of k.
@@ -230,6 +234,11 @@ public:
     }
     maps = {maps[0], maps[1], maps.back()};
     zeroInit = c.op->hasAttr(kZeroInitAttr) || bias;
+    // Only for narrow (bf16 / e4m3) weights in the dot layout: their user
+    // chose reduced precision, and f32 weights keep f32 products.
+    Type stored = cast<MemRefType>(bm.getType()).getElementType();
+    bf16Dot = t.bf16Dot && t.lanes == 16 && c.packed && c.dot &&
+              !stored.isF32();
   }
 
   void emit() {
@@ -397,11 +406,17 @@ private:
       OpBuilder::InsertionGuard guard(b);
       auto func = c.op->getParentOfType<func::FuncOp>();
       b.setInsertionPointToStart(&func.getBody().front());
+      // bf16 pairs: one i32 per pair of k values (half the rows).
+      int64_t kRows = bf16Dot ? kPackK / 2 : kPackK;
+      Type element = bf16Dot ? Type(b.getI32Type()) : Type(b.getF32Type());
       pack = memref::AllocaOp::create(
           b, loc,
-          MemRefType::get({kBlockN / t.panelN(), kPackK, t.panelN()},
-                          b.getF32Type()),
+          MemRefType::get({kBlockN / t.panelN(), kRows, t.panelN()}, element),
           b.getI64IntegerAttr(64));
+      if (bf16Dot)
+        apack = memref::AllocaOp::create(
+            b, loc, MemRefType::get({kPackM, kPackK / 2}, element),
+            b.getI64IntegerAttr(64));
     }
     loop(cst(0), sizeK, kPackK, [&](Value k0) {
       Value k1 = arith::MinUIOp::create(b, loc, sizeK, add(k0, kPackK));
@@ -417,6 +432,8 @@ private:
         loop(cst(0), panels, 1, [&](Value p) {
           Value nBase = arith::AddIOp::create(
               b, loc, n0, arith::MulIOp::create(b, loc, p, cst(t.panelN())));
+          if (bf16Dot)
+            return packPanelBf16(p, nBase, n0, k0, kLen);
           if (!c.dot) {
             auto vecType = VectorType::get({kVector}, b.getF32Type());
             loop(cst(0), kLen, 1, [&](Value kk) {
@@ -459,6 +476,8 @@ private:
         };
         loop(cst(0), mFull, kPackM, [&](Value mb0) {
           Value mb1 = arith::MinUIOp::create(b, loc, mFull, add(mb0, kPackM));
+          if (bf16Dot)
+            packRowsBf16(mb0, mb1, k0, kLen);
           loop(cst(0), panels, 1, [&](Value p) {
             Value n = panelBase(p);
             Value kLine = arith::AddIOp::create(
@@ -490,7 +509,7 @@ private:
                                            /*localityHint=*/3,
                                            /*isDataCache=*/true);
               }
-              packedTile(m, t.rows, n, p, k0, kLen);
+              tile(m, t.rows, n, p, k0, kLen, mb0);
             });
           });
         });
@@ -499,13 +518,15 @@ private:
         // a 1-row tile has 2 accumulators, too few to hide the FMA latency,
         // so 4 rows one by one took as long as 16 of the 6-row tiles' rows.
         Value mStart = mFull;
+        if (bf16Dot)
+          packRowsBf16(mFull, sizeM, k0, kLen);
         for (int64_t rows : {6, 4, 2, 1}) {
           if (rows >= t.rows)
             continue;
           Value mEnd = fullEnd(mStart, sizeM, rows);
           loop(mStart, mEnd, rows, [&](Value m) {
             loop(cst(0), panels, 1, [&](Value p) {
-              packedTile(m, rows, panelBase(p), p, k0, kLen);
+              tile(m, rows, panelBase(p), p, k0, kLen, mFull);
             });
           });
           mStart = mEnd;
@@ -536,6 +557,16 @@ private:
     Value offset = arith::SubIOp::create(b, loc, nBase, n0);
     for (int64_t i = 0; i < kVector; ++i)
       prefetchNextBlock(add(offset, j + i), kk);
+    SmallVector<Value> columns = transpose8x8(rows);
+    for (int64_t col = 0; col < kVector; ++col)
+      vector::StoreOp::create(b, loc, columns[col], pack,
+                              ValueRange{p, add(kk, col), cst(j)});
+  }
+
+  /// The columns of 8 vectors of 8 elements (any 32-bit type): result[c]
+  /// holds element c of each row, with the unpack / shuffle / lane-swap
+  /// sequence (24 shuffles instead of 64 scalar loads and stores).
+  SmallVector<Value> transpose8x8(ArrayRef<Value> rows) {
     auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
       return vector::ShuffleOp::create(b, loc, x, y, mask);
     };
@@ -554,14 +585,13 @@ private:
       }
     // u[0..3] hold columns 0-3 (low lane) and 4-7 (high lane) of rows 0-3,
     // u[4..7] the same of rows 4-7: join the lanes (vperm2f128).
+    SmallVector<Value> columns(kVector);
     for (int64_t col = 0; col < 4; ++col) {
-      Value lo = shuffle(u[col], u[col + 4], {0, 1, 2, 3, 8, 9, 10, 11});
-      Value hi = shuffle(u[col], u[col + 4], {4, 5, 6, 7, 12, 13, 14, 15});
-      vector::StoreOp::create(b, loc, lo, pack,
-                              ValueRange{p, add(kk, col), cst(j)});
-      vector::StoreOp::create(b, loc, hi, pack,
-                              ValueRange{p, add(kk, col + 4), cst(j)});
+      columns[col] = shuffle(u[col], u[col + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+      columns[col + 4] =
+          shuffle(u[col], u[col + 4], {4, 5, 6, 7, 12, 13, 14, 15});
     }
+    return columns;
   }
 
   /// The block of B packed after the one at (n0, k0): the next n block,
@@ -641,6 +671,218 @@ private:
     return SmallVector<Value>(ifOp.getResults());
   }
 
+  /// One packed register tile of rows [m, m + mr): the f32 FMA kernel, or
+  /// the bf16 pairs' (its A rows packed from `mBase` by packRowsBf16).
+  void tile(Value m, int64_t mr, Value n, Value p, Value k0, Value kLen,
+            Value mBase) {
+    if (bf16Dot)
+      return bf16Tile(m, mr, n, p, k0, kLen, mBase);
+    packedTile(m, mr, n, p, k0, kLen);
+  }
+
+  // --- bf16 pairs (the `bf16-dot` option) -------------------------------
+  //
+  // vdpbf16ps multiplies pairs of bf16 and adds both products to an f32
+  // lane: acc[j] += a[2j] b[2j] + a[2j+1] b[2j+1]. Both operands are
+  // packed as pairs of consecutive k values in one i32 (the lower k in the
+  // low half, as they lie in memory): B's panels [p][k/2][32 columns] once
+  // per block, A's rows [row][k/2] once per m block and k block (rounded
+  // to nearest even), so a tile step is 2 loads of the panel, one 32-bit
+  // broadcast of A per row and 2 dots per row, for 2 k values.
+
+  Value cstI32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+
+  /// A narrow element of B (bf16 or e4m3, scalar) as bf16 bits in the low
+  /// half of an i32: e4m3 values are exact in bf16, the top half of their
+  /// f32 widening.
+  Value bf16BitsOfB(Value x) {
+    if (x.getType().isBF16())
+      return arith::ExtUIOp::create(
+          b, loc, b.getI32Type(),
+          arith::BitcastOp::create(b, loc, b.getI16Type(), x));
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    return arith::ShRUIOp::create(
+        b, loc, arith::BitcastOp::create(b, loc, b.getI32Type(), wide),
+        cstI32(16));
+  }
+
+  /// An f32 as bf16 bits in the low half of an i32, rounded to nearest
+  /// even as vcvtneps2bf16 rounds (NaN stays a quiet NaN).
+  Value bf16BitsOfF32(Value x) {
+    Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+    Value lsb = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, bits, cstI32(16)), cstI32(1));
+    Value bias = arith::AddIOp::create(b, loc, cstI32(0x7FFF), lsb);
+    Value rounded = arith::ShRUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, bits, bias), cstI32(16));
+    Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+    return arith::SelectOp::create(b, loc, nan, cstI32(0x7FC0), rounded);
+  }
+
+  Value pairOf(Value lo, Value hi) {
+    return arith::OrIOp::create(
+        b, loc, lo, arith::ShLIOp::create(b, loc, hi, cstI32(16)));
+  }
+
+  /// B's 16 values along k at the ivs as 8 pairs (vector<8xi32>).
+  Value loadBPairs16() {
+    Type stored = cast<MemRefType>(bm.getType()).getElementType();
+    auto pairs = VectorType::get({kVector}, b.getI32Type());
+    Value raw = vector::LoadOp::create(
+        b, loc, VectorType::get({2 * kVector}, stored), bm, indices(1));
+    if (stored.isBF16())
+      return vector::BitCastOp::create(b, loc, pairs, raw);
+    auto i32s = VectorType::get({2 * kVector}, b.getI32Type());
+    Value wide = arith::ExtFOp::create(
+        b, loc, VectorType::get({2 * kVector}, b.getF32Type()), raw);
+    Value top = arith::ShRUIOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, i32s, wide),
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(i32s, b.getI32IntegerAttr(16))));
+    Value halves = arith::TruncIOp::create(
+        b, loc, VectorType::get({2 * kVector}, b.getI16Type()), top);
+    return vector::BitCastOp::create(b, loc, pairs, halves);
+  }
+
+  /// pack[p][kp][j] = B[nBase + j][k0 + 2 kp, + 1] as a bf16 pair, for kp
+  /// < ceil(kLen / 2) (the pair past an odd kLen's last k padded with 0):
+  /// 8 pairs x 8 columns at a time with transpose8x8, the pairs past the
+  /// last multiple of 8 one by one.
+  void packPanelBf16(Value p, Value nBase, Value n0, Value k0, Value kLen) {
+    Value pairs = arith::DivUIOp::create(b, loc, kLen, cst(2));
+    Value pFull = fullEnd(cst(0), pairs, kVector);
+    Value offset = arith::SubIOp::create(b, loc, nBase, n0);
+    loop(cst(0), pFull, kVector, [&](Value kp) {
+      Value kk = arith::MulIOp::create(b, loc, kp, cst(2));
+      for (int64_t j = 0; j < t.panelN(); j += kVector) {
+        SmallVector<Value> rows;
+        for (int64_t i = 0; i < kVector; ++i) {
+          ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
+          ivs[c.n] = add(nBase, j + i);
+          rows.push_back(loadBPairs16());
+        }
+        for (int64_t i = 0; i < kVector; ++i)
+          prefetchNextBlock(add(offset, j + i), kk);
+        SmallVector<Value> columns = transpose8x8(rows);
+        for (int64_t col = 0; col < kVector; ++col)
+          vector::StoreOp::create(b, loc, columns[col], pack,
+                                  ValueRange{p, add(kp, col), cst(j)});
+      }
+    });
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, kLen, cst(2)), cst(0));
+    for (int64_t j = 0; j < t.panelN(); ++j) {
+      ivs[c.n] = add(nBase, j);
+      loop(pFull, pairs, 1, [&](Value kp) {
+        Value k = arith::AddIOp::create(
+            b, loc, k0, arith::MulIOp::create(b, loc, kp, cst(2)));
+        ivs[c.k] = k;
+        Value lo = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
+        ivs[c.k] = add(k, 1);
+        Value hi = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
+        memref::StoreOp::create(b, loc, pairOf(lo, hi), pack,
+                                ValueRange{p, kp, cst(j)});
+      });
+      auto ifOdd = scf::IfOp::create(b, loc, odd, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOdd.getThenRegion().front());
+      ivs[c.k] = arith::SubIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, k0, kLen), cst(1));
+      Value last = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
+      memref::StoreOp::create(b, loc, last, pack,
+                              ValueRange{p, pairs, cst(j)});
+    }
+  }
+
+  /// apack[m - mFrom][kp] = A[m][k0 + 2 kp, + 1] rounded to a bf16 pair,
+  /// for m in [mFrom, mTo) (at most kPackM rows), kp < ceil(kLen / 2).
+  void packRowsBf16(Value mFrom, Value mTo, Value k0, Value kLen) {
+    Value pairs = arith::DivUIOp::create(b, loc, kLen, cst(2));
+    Value kFull = fullEnd(cst(0), kLen, 2 * t.lanes);
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, kLen, cst(2)), cst(0));
+    auto f32s = VectorType::get({t.lanes}, b.getF32Type());
+    auto bf16s = VectorType::get({t.lanes}, b.getBF16Type());
+    auto pairType = VectorType::get({t.lanes / 2}, b.getI32Type());
+    loop(mFrom, mTo, 1, [&](Value m) {
+      Value r = arith::SubIOp::create(b, loc, m, mFrom);
+      ivs[c.m] = m;
+      // t.lanes values (vcvtneps2bf16) per step, twice per trip.
+      loop(cst(0), kFull, 2 * t.lanes, [&](Value kk) {
+        for (int64_t h = 0; h < 2; ++h) {
+          ivs[c.k] = arith::AddIOp::create(b, loc, k0, add(kk, h * t.lanes));
+          Value v = vector::LoadOp::create(b, loc, f32s, a, indices(0));
+          Value rounded =
+              x86vector::CvtPackedF32ToBF16Op::create(b, loc, bf16s, v);
+          Value kp = arith::DivUIOp::create(b, loc, add(kk, h * t.lanes),
+                                            cst(2));
+          vector::StoreOp::create(
+              b, loc, vector::BitCastOp::create(b, loc, pairType, rounded),
+              apack, ValueRange{r, kp});
+        }
+      });
+      Value pStart = arith::DivUIOp::create(b, loc, kFull, cst(2));
+      loop(pStart, pairs, 1, [&](Value kp) {
+        Value k = arith::AddIOp::create(
+            b, loc, k0, arith::MulIOp::create(b, loc, kp, cst(2)));
+        ivs[c.k] = k;
+        Value lo = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
+        ivs[c.k] = add(k, 1);
+        Value hi = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
+        memref::StoreOp::create(b, loc, pairOf(lo, hi), apack,
+                                ValueRange{r, kp});
+      });
+      auto ifOdd = scf::IfOp::create(b, loc, odd, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOdd.getThenRegion().front());
+      ivs[c.k] = arith::SubIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, k0, kLen), cst(1));
+      Value last = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
+      memref::StoreOp::create(b, loc, last, apack, ValueRange{r, pairs});
+    });
+  }
+
+  /// C[m..m+mr, n..n+32] += A * B over the k block with vdpbf16ps: per pair
+  /// of k, 2 loads of the panel, mr 32-bit broadcasts from apack (rows
+  /// from m - mBase) and 2 mr dots; pairs unrolled by 2.
+  void bf16Tile(Value m, int64_t mr, Value n, Value p, Value k0, Value kLen,
+                Value mBase) {
+    auto pairType = VectorType::get({t.lanes}, b.getI32Type());
+    auto bf16Type = VectorType::get({2 * t.lanes}, b.getBF16Type());
+    Value pairs = arith::DivUIOp::create(b, loc, add(kLen, 1), cst(2));
+    Value r0 = arith::SubIOp::create(b, loc, m, mBase);
+    auto step = [&](Value kp, SmallVector<Value> acc) {
+      SmallVector<Value> panel;
+      for (int64_t j = 0; j < kNnVectorsN; ++j)
+        panel.push_back(vector::BitCastOp::create(
+            b, loc, bf16Type,
+            vector::LoadOp::create(b, loc, pairType, pack,
+                                   ValueRange{p, kp, cst(j * t.lanes)})));
+      for (int64_t i = 0; i < mr; ++i) {
+        Value pair = memref::LoadOp::create(b, loc, apack,
+                                            ValueRange{add(r0, i), kp});
+        Value splat = vector::BitCastOp::create(
+            b, loc, bf16Type, vector::BroadcastOp::create(b, loc, pairType, pair));
+        for (int64_t j = 0; j < kNnVectorsN; ++j)
+          acc[i * kNnVectorsN + j] = x86vector::DotBF16Op::create(
+              b, loc, acc[i * kNnVectorsN + j], splat, panel[j]);
+      }
+      return acc;
+    };
+    SmallVector<Value> acc = loadTile(m, mr, n, kNnVectorsN, t.lanes, k0);
+    Value main = fullEnd(cst(0), pairs, 2);
+    acc = emitLoopCarrying(b, loc, cst(0), main, 2, acc,
+                           [&](Value kp, SmallVector<Value> acc) {
+                             return step(add(kp, 1), step(kp, acc));
+                           });
+    acc = emitLoopCarrying(b, loc, main, pairs, 1, acc, step);
+    storeTile(acc, m, mr, n, k0, kLen);
+  }
+
   /// C[m..m+mr, n..n+16] += A[m..m+mr, k0..k0+kLen] * pack[p] in registers:
   /// k unrolled by kPackUnrollK (the loop's increment, compare and branch
   /// then cost 3 instructions per 48 FMAs, not per 12; +4 % for the kernel
@@ -677,8 +919,16 @@ private:
     Value kMain = fullEnd(cst(0), kLen, kPackUnrollK);
     acc = kLoop(cst(0), kMain, kPackUnrollK, acc);
     acc = kLoop(kMain, kLen, 1, acc);
-    acc = withEpilogue(acc, arith::AddIOp::create(b, loc, k0, kLen), m, mr, n,
-                       t.lanes);
+    storeTile(acc, m, mr, n, k0, kLen);
+  }
+
+  /// A packed tile's accumulators, with the epilogue when [k0, k0 + kLen)
+  /// is the last k block, stored to C[m..m+mr, n..n+panel).
+  void storeTile(ArrayRef<Value> tile, Value m, int64_t mr, Value n, Value k0,
+                 Value kLen) {
+    SmallVector<Value> acc =
+        withEpilogue(tile, arith::AddIOp::create(b, loc, k0, kLen), m, mr, n,
+                     t.lanes);
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < kNnVectorsN; ++j) {
         ivs[c.m] = add(m, i);
@@ -837,6 +1087,8 @@ private:
   SmallVector<Value> ivs, sizes;
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
+  Value apack; // bf16 pairs of A's rows (bf16Dot)
+  bool bf16Dot = false; // the packed form with vdpbf16ps
   Value bias; // kiln.bias_init's bias, else null
   SmallVector<Value> extras; // kiln.epilogue's inputs
   SmallVector<AffineMap> extraMaps;
@@ -866,6 +1118,7 @@ struct VectorizeContractionsPass
       Tiling tiling;
       tiling.lanes = lanes;
       tiling.rows = rows;
+      tiling.bf16Dot = bf16Dot;
       Emitter(b, c, tiling).emit();
       c.op.erase();
     }
