@@ -14,6 +14,9 @@
 #                                            # diffusers in torch.bfloat16
 #   WEIGHTS=bf16 ALSO_WEIGHTS=fp8-e4m3 bench/compare.sh
 #                                            # one more Kiln side per format
+#   TARGET=cpu,cpu-x86_64-avx512bf16 bench/compare.sh
+#                                            # kiln-compile --target (default
+#                                            # cpu) for every Kiln side
 #   ALSO_CPU_TARGETS=cpu-x86_64-avx2 bench/compare.sh
 #                                            # the same artifact once more
 #                                            # per CPU level named (the
@@ -102,6 +105,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for side in "${EXTRA_SIDES[@]}"; do
     echo "== round $round: kiln denoise step, $side"
     if [[ "$side" == cpu-* ]]; then
+      # The main side's artifact, so its dispatch list too.
+      mkdir -p "$LOG/kiln-$side" && cp "$LOG/kiln/dispatches.mlir" "$LOG/kiln-$side/"
       KILN_CPU_TARGET=$side RECOMPILE=0 RUNS=$KILN_RUNS WARMUP=$WARMUP \
         LOGS=$LOG/kiln-$side bash bench/bench_kiln.sh \
         > "$LOG/kiln-$side.$round.log" 2>&1 || { cat "$LOG/kiln-$side.$round.log"; exit 1; }

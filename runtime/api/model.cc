@@ -142,7 +142,8 @@ int Model::num_threads() const { return device_->thread_pool().num_threads(); }
 
 std::string Model::device_description() const {
   if (gpu_ == nullptr) {
-    return absl::StrCat("cpu (", executor_->cpu_target(), " kernels)");
+    const std::string& level = executor_->cpu_target();
+    return level.empty() ? "cpu" : absl::StrCat("cpu (", level, " kernels)");
   }
   return absl::StrCat("cuda: ", gpu_->label());
 }

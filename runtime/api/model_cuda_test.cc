@@ -18,6 +18,7 @@ namespace kiln {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using artifact::Access;
 using artifact::ArtifactContents;
 using artifact::Binding;
@@ -188,7 +189,7 @@ TEST_F(ModelCudaTest, AutoWithoutADriverFallsBackToTheCpu) {
       Model::Open(WriteModel(dir_, true), {1, DeviceKind::kAuto});
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_FALSE(model->on_gpu());
-  EXPECT_THAT(model->device_description(), HasSubstr("cpu (cpu-x86_64-"));
+  EXPECT_THAT(model->device_description(), StartsWith("cpu"));
   // The CPU cannot run a CUDA-only entry, and says so before any work.
   std::vector<float> x(8);
   auto outputs =

@@ -49,12 +49,9 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name) {
   return failure();
 }
 
-std::vector<std::string> defaultCpuTargetNames(bool narrowWeights) {
+std::vector<std::string> defaultCpuTargetNames() {
   // No baseline SSE2 level: every x86-64 machine Kiln is run on has AVX2.
-  std::vector<std::string> names = {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
-  if (narrowWeights)
-    names.push_back("cpu-x86_64-avx512bf16");
-  return names;
+  return {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
 }
 
 std::string cpuTargetNames() {

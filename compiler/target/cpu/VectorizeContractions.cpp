@@ -708,17 +708,41 @@ private:
         cstI32(16));
   }
 
-  /// An f32 as bf16 bits in the low half of an i32, rounded to nearest
-  /// even as vcvtneps2bf16 rounds (NaN stays a quiet NaN).
+  /// i32 `v`, or a vector of it shaped like `like`.
+  Value i32Like(Type like, int64_t v) {
+    auto vecType = dyn_cast<VectorType>(like);
+    if (!vecType)
+      return cstI32(v);
+    auto type = VectorType::get(vecType.getShape(), b.getI32Type());
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getI32IntegerAttr(v)));
+  }
+
+  /// f32 `x` (scalar or vector) as bf16 bits in the low half of i32s,
+  /// rounded to nearest even as vcvtneps2bf16 rounds (NaN stays a quiet
+  /// NaN).
   Value bf16BitsOfF32(Value x) {
-    Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+    auto vecType = dyn_cast<VectorType>(x.getType());
+    Type i32 = vecType ? Type(VectorType::get(vecType.getShape(),
+                                              b.getI32Type()))
+                       : Type(b.getI32Type());
+    Value bits = arith::BitcastOp::create(b, loc, i32, x);
     Value lsb = arith::AndIOp::create(
-        b, loc, arith::ShRUIOp::create(b, loc, bits, cstI32(16)), cstI32(1));
-    Value bias = arith::AddIOp::create(b, loc, cstI32(0x7FFF), lsb);
+        b, loc, arith::ShRUIOp::create(b, loc, bits, i32Like(i32, 16)),
+        i32Like(i32, 1));
+    Value bias = arith::AddIOp::create(b, loc, i32Like(i32, 0x7FFF), lsb);
     Value rounded = arith::ShRUIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, bits, bias), cstI32(16));
+        b, loc, arith::AddIOp::create(b, loc, bits, bias), i32Like(i32, 16));
     Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
-    return arith::SelectOp::create(b, loc, nan, cstI32(0x7FC0), rounded);
+    return arith::SelectOp::create(b, loc, nan, i32Like(i32, 0x7FC0), rounded);
+  }
+
+  /// f32 `x` (scalar or vector) rounded to the nearest bf16, as f32.
+  Value roundedToBf16(Value x) {
+    Value bits = bf16BitsOfF32(x);
+    return arith::BitcastOp::create(
+        b, loc, x.getType(),
+        arith::ShLIOp::create(b, loc, bits, i32Like(bits.getType(), 16)));
   }
 
   Value pairOf(Value lo, Value hi) {
@@ -1011,8 +1035,10 @@ private:
             SmallVector<Value> rowsA;
             for (int64_t i = 0; i < mr; ++i) {
               ivs[c.m] = add(m, i);
-              rowsA.push_back(
-                  vector::LoadOp::create(b, loc, vecType, a, indices(0)));
+              Value row =
+                  vector::LoadOp::create(b, loc, vecType, a, indices(0));
+              // The columns the bf16 panels leave use the same numerics.
+              rowsA.push_back(bf16Dot ? roundedToBf16(row) : row);
             }
             for (int64_t j = 0; j < nr; ++j) {
               ivs[c.n] = add(n, j);
@@ -1105,7 +1131,8 @@ struct VectorizeContractionsPass
         kPackM % rows != 0) {
       getOperation().emitError("kiln-cpu-vectorize-contractions: lanes must "
                                "be 8 or 16 and rows divide ")
-          << kPackM << " (got lanes=" << lanes << ", rows=" << rows << ")";
+          << kPackM << " (got lanes=" << lanes.getValue() << ", rows=" << rows.getValue()
+          << ")";
       return signalPassFailure();
     }
     SmallVector<Contraction> found;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,6 +27,7 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/tools/kiln/cli_common.h"
 #include "runtime/tools/kiln/generate_command.h"
+#include "runtime/executor/cpu_variant.h"
 #include "runtime/executor/executor.h"
 #include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/hal/cpu/cpu_features.h"
@@ -458,6 +460,11 @@ int Inspect(const std::vector<std::string>& args) {
   }
 
   std::cout << "\nexecutables (" << a.executables().size() << ")\n";
+  // The CPU level the runtime would run here (KILN_CPU_TARGET included).
+  const char* forced = std::getenv("KILN_CPU_TARGET");
+  absl::StatusOr<std::optional<size_t>> chosen = executor::ChooseCpuExecutable(
+      a.path(), a.executables(), forced != nullptr ? forced : "",
+      hal::cpu::CheckCpuFeatures);
   for (size_t i = 0; i < a.executables().size(); ++i) {
     const artifact::Executable& e = a.executables()[i];
     std::string runs;
@@ -468,7 +475,9 @@ int Inspect(const std::vector<std::string>& args) {
       runs = "not for the CPU device";
     } else if (absl::Status s = hal::cpu::CheckCpuFeatures(e.cpu_features);
                s.ok()) {
-      runs = "runs on this CPU";
+      runs = chosen.ok() && *chosen == i
+                 ? "runs on this CPU (the level kiln runs here)"
+                 : "runs on this CPU";
     } else {
       runs = absl::StrCat("cannot run here: ", OneLine(s));
     }

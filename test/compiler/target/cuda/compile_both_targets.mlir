@@ -15,12 +15,13 @@
 
 // CHECK: format    1.3
 // CHECK: clip_text_encoder
-// CHECK: targets     cpu-x86_64-avx2 (executable 0, [[N:[0-9]+]] of [[N]] dispatches), cuda-sm_90a (executable 1, [[N]] of [[N]] dispatches)
-// CHECK: executables (2)
+// CHECK: targets     cpu-x86_64-avx2 (executable 0, [[N:[0-9]+]] of [[N]] dispatches), cpu-x86_64-avx512 (executable 1, [[N]] of [[N]] dispatches), cuda-sm_90a (executable 2, [[N]] of [[N]] dispatches)
+// CHECK: executables (3)
 // CHECK-NEXT: 0  cpu-x86_64-avx2, elf-shared-object
-// CHECK-NEXT: 1  cuda-sm_90a, ptx, features: none, [[K:[0-9]+]] kernels, {{.*}} for CUDA GPUs (kiln run/generate --device cuda), 256 threads per block
+// CHECK-NEXT: 1  cpu-x86_64-avx512, elf-shared-object, features: {{.*}}avx512f
+// CHECK-NEXT: 2  cuda-sm_90a, ptx, features: none, [[K:[0-9]+]] kernels, {{.*}} for CUDA GPUs (kiln run/generate --device cuda), 256 threads per block
 
-// LIST: 0  kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} (executable 0; variant kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} in executable 1)
+// LIST: 0  kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} (executable 0; variant kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} in executable 1; variant kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} in executable 2)
 
 // GOLDEN: device: cpu
 // GOLDEN-NOT: FAIL
