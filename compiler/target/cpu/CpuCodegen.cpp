@@ -41,10 +41,15 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name) {
   // 16 lanes in zmm registers; 12 rows x 2 vectors = 24 of the 32
   // registers hold C (the 6-row tile of AVX2 leaves half of them idle).
   if (name == "cpu-x86_64-avx512")
-    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, false, ""};
-  if (name == "cpu-x86_64-avx512bf16") {
-    v4.push_back("avx512bf16");
-    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, true, "+avx512bf16"};
+    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, false, false, ""};
+  v4.push_back("avx512bf16");
+  if (name == "cpu-x86_64-avx512bf16")
+    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, true, false,
+                     "+avx512bf16"};
+  if (name == "cpu-x86_64-amx") {
+    v4.insert(v4.end(), {"amx-tile", "amx-bf16"});
+    return CpuTarget{name.str(), "x86-64-v4", v4, 16, 12, true, true,
+                     "+avx512bf16,+amx-tile,+amx-bf16"};
   }
   return failure();
 }
@@ -56,7 +61,7 @@ std::vector<std::string> defaultCpuTargetNames() {
 
 std::string cpuTargetNames() {
   return "cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512, "
-         "cpu-x86_64-avx512bf16";
+         "cpu-x86_64-avx512bf16, cpu-x86_64-amx";
 }
 
 /// Kernel lowering. Kernels arrive with one linalg op on their workgroup's
@@ -67,13 +72,12 @@ std::string cpuTargetNames() {
 /// calls. canonicalize + cse fold the tiles' repeated index arithmetic
 /// before upstream lowering to LLVM and the ABI wrappers.
 static constexpr const char *kKernelPipelineTail =
-    "kiln-cpu-vectorize-attention,"
     "kiln-cpu-materialize-zero-init,"
     "kiln-cpu-reassociate-reductions,"
     "convert-linalg-to-loops,kiln-expand-fp8,kiln-cpu-approximate-math,"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-    "convert-vector-to-llvm{enable-x86vector=true},"
+    "convert-vector-to-llvm{enable-x86vector=true enable-amx=true},"
     "convert-math-to-llvm,convert-math-to-libm,"
     "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts,"
@@ -81,8 +85,10 @@ static constexpr const char *kKernelPipelineTail =
 
 static std::string kernelPipeline(const CpuTarget &target) {
   return llvm::formatv("kiln-cpu-vectorize-contractions{{lanes={0} rows={1} "
-                       "bf16-dot={2}},",
-                       target.vectorLanes, target.tileRows, target.bf16Dot)
+                       "bf16-dot={2} amx={3}},"
+                       "kiln-cpu-vectorize-attention{{lanes={0}},",
+                       target.vectorLanes, target.tileRows, target.bf16Dot,
+                       target.amx)
              .str() +
          kKernelPipelineTail;
 }

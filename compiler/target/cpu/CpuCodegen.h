@@ -28,12 +28,15 @@ struct CpuTarget {
   int64_t tileRows = 6;
   /// Contractions with bf16/e4m3 weights on vdpbf16ps (bf16 activations).
   bool bf16Dot = false;
+  /// ... and their 16-row tiles on AMX (tdpbf16ps).
+  bool amx = false;
   std::string llvmFeatures; // beyond llvmCpu's: "+avx512bf16"
 };
 
 /// The target called `name`: cpu-x86_64 (baseline SSE2), cpu-x86_64-avx2
-/// (x86-64-v3), cpu-x86_64-avx512 (x86-64-v4) or cpu-x86_64-avx512bf16
-/// (x86-64-v4 + AVX-512-BF16); failure for another name.
+/// (x86-64-v3), cpu-x86_64-avx512 (x86-64-v4), cpu-x86_64-avx512bf16
+/// (x86-64-v4 + AVX-512-BF16) or cpu-x86_64-amx (that + AMX-BF16);
+/// failure for another name.
 FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name);
 
 /// The names lookupCpuTarget accepts, for --help and errors.

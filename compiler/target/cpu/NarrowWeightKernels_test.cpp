@@ -5,8 +5,9 @@
 // work to do (an odd k, rows past the last 12- and 6-row tiles, columns past
 // the last panel), compiled for each x86-64 level this CPU runs and run with
 // the runtime's CPU device. The f32 levels must match the exact sum of
-// x * w; the AVX-512-BF16 level (vdpbf16ps) the exact sum of bf16(x) * w,
-// x rounded to nearest even, which is its stated numerics.
+// x * w; the AVX-512-BF16 (vdpbf16ps) and AMX (tdpbf16ps) levels the exact
+// sum of bf16(x) * w, x rounded to nearest even, which is their stated
+// numerics.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +35,9 @@
 namespace mlir::kiln {
 namespace {
 
-constexpr int64_t kRows = 29, kIn = 301, kOut = 100;
+// 37 rows: two 16-row AMX tiles and 5 left; 549 = 2 whole k blocks of 256
+// (AMX's straight line) and 37 (one trip of its loop, 3 pairs after, odd).
+constexpr int64_t kRows = 37, kIn = 549, kOut = 100;
 
 /// y = x @ W^T with W stored as `element`, C zero-initialized.
 std::string kernelSource(llvm::StringRef element) {
@@ -93,7 +96,7 @@ TEST_P(NarrowWeightKernelsTest, EveryLevelMatchesItsNumerics) {
 
   int levels = 0;
   for (const char *name : {"cpu-x86_64-avx2", "cpu-x86_64-avx512",
-                           "cpu-x86_64-avx512bf16"}) {
+                           "cpu-x86_64-avx512bf16", "cpu-x86_64-amx"}) {
     CpuTarget target = *lookupCpuTarget(name);
     if (!::kiln::hal::cpu::CheckCpuFeatures(target.features).ok())
       continue;

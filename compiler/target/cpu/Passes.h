@@ -3,6 +3,7 @@
 #ifndef KILN_COMPILER_TARGET_CPU_PASSES_H
 #define KILN_COMPILER_TARGET_CPU_PASSES_H
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"

@@ -62,12 +62,16 @@ def VectorizeContractionsPass
            "contractions with bf16 or e4m3 weights (the dot layout) on "
            "vdpbf16ps (AVX-512-BF16): A rounded to bf16, f32 sums; needs "
            "lanes=16">,
+    Option<"amx", "amx", "bool", /*default=*/"false",
+           "with bf16-dot: 16-row tiles of those contractions on AMX "
+           "(tdpbf16ps, 16x32 bf16 by 32x16 bf16 into 16x16 f32 tiles)">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect",
-                           "mlir::x86vector::X86VectorDialect"];
+                           "mlir::x86vector::X86VectorDialect",
+                           "mlir::amx::AMXDialect"];
 }
 
 def VectorizeAttentionPass
@@ -84,7 +88,13 @@ def VectorizeAttentionPass
     a few rows of 192 exists, so the memory is linear in the tokens. Ops whose
     operands are not contiguous along their last dimension become scalar
     loops (the reference form, compiler/dispatch/FlashAttentionLoops.h).
+    `lanes=16` (AVX-512) makes the vectors zmm and the register tiles 6
+    rows x 32 keys (scores) or 32 value columns (outputs).
   }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"8",
+           "f32 lanes per vector (8 or 16)">,
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::math::MathDialect",
                            "mlir::memref::MemRefDialect",

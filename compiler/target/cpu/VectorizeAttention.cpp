@@ -53,9 +53,10 @@ namespace mlir::kiln {
 
 namespace {
 
-constexpr int64_t kVector = 8;      // f32 lanes per register (AVX2)
+// f32 lanes per register are the pass option `lanes` (8: AVX2's ymm, 16:
+// AVX-512's zmm); a register tile covers 2 vectors of keys.
+constexpr int64_t kNarrowLanes = 8; // the narrowest vector of a remainder
 constexpr int64_t kRows = 6;        // query rows per register tile
-constexpr int64_t kPanel = 16;      // keys per register tile: 2 vectors
 constexpr int64_t kKeyBlock = 64;   // keys per online-softmax step
 constexpr int64_t kQueryBlock = 192; // query rows sharing one key panel
 constexpr double kExpFloor = -88.0; // exp's argument clamp (see above)
@@ -76,8 +77,8 @@ bool hasContiguousRows(FlashAttentionOp op) {
 
 class AttentionEmitter {
 public:
-  AttentionEmitter(OpBuilder &b, FlashAttentionOp op)
-      : b(b), loc(op.getLoc()), op(op), q(op.getQuery()), k(op.getKey()),
+  AttentionEmitter(OpBuilder &b, FlashAttentionOp op, int64_t lanes)
+      : lanes(lanes), panelKeys(2 * lanes), b(b), loc(op.getLoc()), op(op), q(op.getQuery()), k(op.getKey()),
         v(op.getValue()), out(op.getInit()), mask(op.getMask()) {}
 
   void emit() {
@@ -149,12 +150,19 @@ private:
     return emitLoopCarrying(b, loc, lb, ub, step, init, body);
   }
   /// Runs `body(e, width, count)` over [0, valueDim): chunks of 2 vectors,
-  /// one vector, then single elements (width 1).
+  /// one vector, one of 8 lanes when vectors are wider, then single
+  /// elements (width 1).
   template <typename Body> void forValueChunks(Body body) {
-    Value pairs = fullEnd(cst(0), valueDim, 2 * kVector);
-    Value singles = fullEnd(pairs, valueDim, kVector);
-    loop(cst(0), pairs, 2 * kVector, [&](Value e) { body(e, kVector, 2); });
-    loop(pairs, singles, kVector, [&](Value e) { body(e, kVector, 1); });
+    Value pairs = fullEnd(cst(0), valueDim, 2 * lanes);
+    Value singles = fullEnd(pairs, valueDim, lanes);
+    loop(cst(0), pairs, 2 * lanes, [&](Value e) { body(e, lanes, 2); });
+    loop(pairs, singles, lanes, [&](Value e) { body(e, lanes, 1); });
+    if (lanes > kNarrowLanes) {
+      Value narrow = fullEnd(singles, valueDim, kNarrowLanes);
+      loop(singles, narrow, kNarrowLanes,
+           [&](Value e) { body(e, kNarrowLanes, 1); });
+      singles = narrow;
+    }
     loop(singles, valueDim, 1, [&](Value e) { body(e, 1, 1); });
   }
 
@@ -220,8 +228,8 @@ private:
 
   /// Rows [r0, r0 + mr) against keys [j0, j0 + n).
   void emitTile(Value r0, int64_t mr, Value i0, Value j0, Value n) {
-    for (int64_t p = 0; p < kKeyBlock / kPanel; ++p)
-      emitScores(r0, mr, j0, n, p * kPanel);
+    for (int64_t p = 0; p < kKeyBlock / panelKeys; ++p)
+      emitScores(r0, mr, j0, n, p * panelKeys);
     SmallVector<Value> alphas;
     for (int64_t r = 0; r < mr; ++r)
       alphas.push_back(emitSoftmaxRow(r, sub(add(r0, r), i0)));
@@ -234,27 +242,27 @@ private:
   /// panel's columns, scaled, masked, the keys past the block's end and (when
   /// causal) past each row's position set to -inf.
   void emitScores(Value r0, int64_t mr, Value j0, Value n, int64_t p0) {
-    constexpr int64_t nv = kPanel / kVector;
-    Value zero = splat(0.0, kVector);
+    const int64_t nv = panelKeys / lanes;
+    Value zero = splat(0.0, lanes);
     SmallVector<Value> acc(mr * nv, zero);
     acc = loopCarrying(cst(0), headDim, 1, acc,
                        [&](Value d, SmallVector<Value> next) {
       SmallVector<Value> keysAt;
       for (int64_t c = 0; c < nv; ++c)
         keysAt.push_back(vector::LoadOp::create(
-            b, loc, vec(kVector), panel, ValueRange{d, cst(p0 + c * kVector)}));
+            b, loc, vec(lanes), panel, ValueRange{d, cst(p0 + c * lanes)}));
       for (int64_t r = 0; r < mr; ++r) {
         Value qd = memref::LoadOp::create(
             b, loc, q, ValueRange{batch, add(r0, r), head, d});
-        Value qv = splat(qd, kVector);
+        Value qv = splat(qd, lanes);
         for (int64_t c = 0; c < nv; ++c)
           next[r * nv + c] = vector::FMAOp::create(b, loc, qv, keysAt[c],
                                                    next[r * nv + c]);
       }
       return next;
     });
-    Value scale = splat(op.getScale().convertToDouble(), kVector);
-    Value negInf = splat(-std::numeric_limits<double>::infinity(), kVector);
+    Value scale = splat(op.getScale().convertToDouble(), lanes);
+    Value negInf = splat(-std::numeric_limits<double>::infinity(), lanes);
     Value zeroIndex = cst(0);
     for (int64_t r = 0; r < mr; ++r) {
       Value row = add(r0, r);
@@ -267,9 +275,9 @@ private:
         limit = arith::MinUIOp::create(b, loc, n, seen);
       }
       for (int64_t c = 0; c < nv; ++c) {
-        int64_t jj = p0 + c * kVector;
+        int64_t jj = p0 + c * lanes;
         Value s = arith::MulFOp::create(b, loc, acc[r * nv + c], scale);
-        auto maskType = VectorType::get({kVector}, b.getI1Type());
+        auto maskType = VectorType::get({lanes}, b.getI1Type());
         if (mask) {
           Value inBlock = vector::CreateMaskOp::create(
               b, loc, maskType,
@@ -279,8 +287,8 @@ private:
           at.push_back(add(j0, jj));
           s = arith::AddFOp::create(
               b, loc, s,
-              vector::MaskedLoadOp::create(b, loc, vec(kVector), mask, at,
-                                           inBlock, splat(0.0, kVector)));
+              vector::MaskedLoadOp::create(b, loc, vec(lanes), mask, at,
+                                           inBlock, splat(0.0, lanes)));
         }
         Value visible = vector::CreateMaskOp::create(
             b, loc, maskType,
@@ -308,11 +316,11 @@ private:
   /// returns alpha = exp(old max - new max), the factor the row's output
   /// accumulated so far must be rescaled by.
   Value emitSoftmaxRow(int64_t r, Value slot) {
-    constexpr int64_t nv = kKeyBlock / kVector;
+    const int64_t nv = kKeyBlock / lanes;
     SmallVector<Value> row;
     for (int64_t c = 0; c < nv; ++c)
       row.push_back(vector::LoadOp::create(
-          b, loc, vec(kVector), scores, ValueRange{cst(r), cst(c * kVector)}));
+          b, loc, vec(lanes), scores, ValueRange{cst(r), cst(c * lanes)}));
     Value blockMax = row[0];
     for (int64_t c = 1; c < nv; ++c)
       blockMax = arith::MaxNumFOp::create(b, loc, blockMax, row[c]);
@@ -326,13 +334,13 @@ private:
         fconst(-std::numeric_limits<double>::infinity()));
     Value shift = arith::SelectOp::create(b, loc, empty, fconst(0.0), newMax);
     Value alpha = expClamped(arith::SubFOp::create(b, loc, oldMax, shift), 0);
-    Value shiftV = splat(shift, kVector);
-    Value sum = splat(0.0, kVector);
+    Value shiftV = splat(shift, lanes);
+    Value sum = splat(0.0, lanes);
     for (int64_t c = 0; c < nv; ++c) {
       Value p = expClamped(arith::SubFOp::create(b, loc, row[c], shiftV),
-                           kVector);
+                           lanes);
       vector::StoreOp::create(b, loc, p, scores,
-                              ValueRange{cst(r), cst(c * kVector)});
+                              ValueRange{cst(r), cst(c * lanes)});
       sum = arith::AddFOp::create(b, loc, sum, p);
     }
     Value oldSum = memref::LoadOp::create(b, loc, rowSum, slot);
@@ -377,6 +385,8 @@ private:
         storeOutRow(acc[r * count + c], add(r0, r), add(e, c * width));
   }
 
+  int64_t lanes;     // f32 per vector
+  int64_t panelKeys; // keys per register tile: 2 vectors
   OpBuilder &b;
   Location loc;
   FlashAttentionOp op;
@@ -389,7 +399,15 @@ private:
 
 struct VectorizeAttentionPass
     : impl::VectorizeAttentionPassBase<VectorizeAttentionPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (lanes != 8 && lanes != 16) {
+      getOperation().emitError("kiln-cpu-vectorize-attention: lanes must be "
+                               "8 or 16 (got ")
+          << lanes.getValue() << ")";
+      return signalPassFailure();
+    }
     SmallVector<FlashAttentionOp> ops;
     getOperation().walk([&](FlashAttentionOp op) {
       if (op.hasBufferSemantics())
@@ -402,7 +420,7 @@ struct VectorizeAttentionPass
         continue;
       }
       OpBuilder b(op);
-      AttentionEmitter(b, op).emit();
+      AttentionEmitter(b, op, lanes).emit();
       op->erase();
     }
   }

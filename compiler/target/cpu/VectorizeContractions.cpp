@@ -43,6 +43,7 @@
 #include "compiler/target/cpu/LoopEmitter.h"
 #include "compiler/target/cpu/Passes.h"
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -87,6 +88,8 @@ constexpr int64_t kPackK = 256;
 /// plus the next block being prefetched and B's 128 KB stay in L2.
 constexpr int64_t kPackM = 96;
 constexpr int64_t kFloatsPerLine = 16;
+/// AMX tiles: 16 rows of 64 bytes (16 f32, or 16 pairs of bf16).
+constexpr int64_t kAmxRows = 16, kAmxCols = 16;
 /// k steps per trip of the packed micro-kernel's loop.
 constexpr int64_t kPackUnrollK = 4;
 
@@ -208,6 +211,8 @@ struct Tiling {
   /// Narrow weights' contractions with vdpbf16ps on bf16 pairs (A rounded
   /// to bf16), 16 lanes only.
   bool bf16Dot = false;
+  /// With bf16Dot, whole 16-row tiles on AMX (tdpbf16ps).
+  bool amx = false;
   int64_t panelN() const { return kNnVectorsN * lanes; }
   /// Cache lines of each row of the next m block's A prefetched per
   /// panel: the block's panels together cover its kPackK values of k.
@@ -239,6 +244,10 @@ public:
     Type stored = cast<MemRefType>(bm.getType()).getElementType();
     bf16Dot = t.bf16Dot && t.lanes == 16 && c.packed && c.dot &&
               !stored.isF32();
+    // AMX tiles are 16 rows (the register tiles of the other contractions
+    // keep the option's rows).
+    if (bf16Dot && t.amx)
+      this->t.rows = kAmxRows;
   }
 
   void emit() {
@@ -406,17 +415,28 @@ private:
       OpBuilder::InsertionGuard guard(b);
       auto func = c.op->getParentOfType<func::FuncOp>();
       b.setInsertionPointToStart(&func.getBody().front());
-      // bf16 pairs: one i32 per pair of k values (half the rows).
-      int64_t kRows = bf16Dot ? kPackK / 2 : kPackK;
-      Type element = bf16Dot ? Type(b.getI32Type()) : Type(b.getF32Type());
-      pack = memref::AllocaOp::create(
-          b, loc,
-          MemRefType::get({kBlockN / t.panelN(), kRows, t.panelN()}, element),
-          b.getI64IntegerAttr(64));
-      if (bf16Dot)
-        apack = memref::AllocaOp::create(
-            b, loc, MemRefType::get({kPackM, kPackK / 2}, element),
+      if (bf16Dot) {
+        // bf16 pairs: one i32 per pair of k values (half the rows), in
+        // byte buffers that AMX also reads as bf16 tiles.
+        int64_t panels = kBlockN / t.panelN();
+        pack = bytesAs({panels, kPackK / 2, t.panelN()}, b.getI32Type());
+        packBf16 = viewAs(pack, {panels, kPackK / 2, 2 * t.panelN()},
+                          b.getBF16Type());
+        apack = bytesAs({kPackM, kPackK / 2}, b.getI32Type());
+        apackBf16 = viewAs(apack, {kPackM, kPackK}, b.getBF16Type());
+        if (t.amx)
+          scratch = memref::AllocaOp::create(
+              b, loc,
+              MemRefType::get({kAmxRows, kNnVectorsN * kAmxCols},
+                              b.getF32Type()),
+              b.getI64IntegerAttr(64));
+      } else {
+        pack = memref::AllocaOp::create(
+            b, loc,
+            MemRefType::get({kBlockN / t.panelN(), kPackK, t.panelN()},
+                            b.getF32Type()),
             b.getI64IntegerAttr(64));
+      }
     }
     loop(cst(0), sizeK, kPackK, [&](Value k0) {
       Value k1 = arith::MinUIOp::create(b, loc, sizeK, add(k0, kPackK));
@@ -672,12 +692,145 @@ private:
   }
 
   /// One packed register tile of rows [m, m + mr): the f32 FMA kernel, or
-  /// the bf16 pairs' (its A rows packed from `mBase` by packRowsBf16).
+  /// the bf16 pairs' (its A rows packed from `mBase` by packRowsBf16):
+  /// AMX tiles for whole 16-row tiles where the level has them, else
+  /// vdpbf16ps.
   void tile(Value m, int64_t mr, Value n, Value p, Value k0, Value kLen,
             Value mBase) {
+    if (bf16Dot && t.amx && mr == kAmxRows)
+      return amxTile(m, n, p, k0, kLen, mBase);
     if (bf16Dot)
       return bf16Tile(m, mr, n, p, k0, kLen, mBase);
     packedTile(m, mr, n, p, k0, kLen);
+  }
+
+  /// A 64-byte aligned stack buffer of `shape` elements of `element`, as a
+  /// memref.view of bytes (so other views may alias it).
+  Value bytesAs(ArrayRef<int64_t> shape, Type element) {
+    int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+    for (int64_t d : shape)
+      bytes *= d;
+    Value buffer = memref::AllocaOp::create(
+        b, loc, MemRefType::get({bytes}, b.getI8Type()),
+        b.getI64IntegerAttr(64));
+    return memref::ViewOp::create(b, loc, MemRefType::get(shape, element),
+                                  buffer, cst(0), ValueRange{});
+  }
+  /// The bytes under `view` (a bytesAs result) as `shape` of `element`.
+  Value viewAs(Value view, ArrayRef<int64_t> shape, Type element) {
+    Value buffer = view.getDefiningOp<memref::ViewOp>().getSource();
+    return memref::ViewOp::create(b, loc, MemRefType::get(shape, element),
+                                  buffer, cst(0), ValueRange{});
+  }
+
+  // --- AMX (the `amx` option) ------------------------------------------
+  //
+  // tdpbf16ps multiplies a 16 x 32 bf16 tile of A by a 32 x 16 one of B
+  // (16 rows of pairs, the panels' layout) into a 16 x 16 f32 tile. A
+  // 16-row register tile of the packed form is two of them side by side
+  // (32 columns, one panel): per 32 values of k, one tile load of A's
+  // pairs, two of the panel and two tdpbf16ps. The sums over the k block
+  // go to a 16 x 32 scratch buffer; the vector code then adds them to the
+  // tile's start (zeros, bias or C), applies the epilogue and stores.
+
+  Type amxTileType(Type element, int64_t cols) {
+    return amx::TileType::get({kAmxRows, cols}, element);
+  }
+
+  /// scratch = sum over the first `amxPairs` pairs of k of A's rows
+  /// [r0, r0 + 16) times panel p: a straight line of tile ops for a whole
+  /// k block (the accumulator tiles never cross a block boundary, which
+  /// LLVM's AMX lowering needs), else a loop through the scratch.
+  void amxProducts(Value r0, Value p, Value kLen, Value amxPairs) {
+    Type bf16Tile = amxTileType(b.getBF16Type(), 2 * kAmxCols);
+    Type f32Tile = amxTileType(b.getF32Type(), kAmxCols);
+    auto step = [&](Value kp, Value c0, Value c1) {
+      Value a = amx::TileLoadOp::create(
+          b, loc, bf16Tile, apackBf16,
+          ValueRange{r0, arith::MulIOp::create(b, loc, kp, cst(2))});
+      SmallVector<Value> out;
+      for (auto [j, acc] : llvm::enumerate(SmallVector<Value>{c0, c1})) {
+        Value bt = amx::TileLoadOp::create(
+            b, loc, bf16Tile, packBf16,
+            ValueRange{p, kp, cst(j * 2 * kAmxCols)});
+        out.push_back(amx::TileMulFOp::create(b, loc, f32Tile, a, bt, acc));
+      }
+      return out;
+    };
+    auto full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kLen,
+                                      cst(kPackK));
+    auto ifFull = scf::IfOp::create(b, loc, full, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFull.getThenRegion().front());
+    {
+      Value c0 = amx::TileZeroOp::create(b, loc, f32Tile);
+      Value c1 = amx::TileZeroOp::create(b, loc, f32Tile);
+      for (int64_t kp = 0; kp < kPackK / 2; kp += kAmxRows) {
+        SmallVector<Value> next = step(cst(kp), c0, c1);
+        c0 = next[0];
+        c1 = next[1];
+      }
+      amx::TileStoreOp::create(b, loc, scratch, ValueRange{cst(0), cst(0)}, c0);
+      amx::TileStoreOp::create(b, loc, scratch,
+                               ValueRange{cst(0), cst(kAmxCols)}, c1);
+    }
+    b.setInsertionPointToStart(&ifFull.getElseRegion().front());
+    Value zero = amx::TileZeroOp::create(b, loc, f32Tile);
+    for (int64_t j = 0; j < kNnVectorsN; ++j)
+      amx::TileStoreOp::create(b, loc, scratch,
+                               ValueRange{cst(0), cst(j * kAmxCols)}, zero);
+    loop(cst(0), amxPairs, kAmxRows, [&](Value kp) {
+      SmallVector<Value> acc;
+      for (int64_t j = 0; j < kNnVectorsN; ++j)
+        acc.push_back(amx::TileLoadOp::create(
+            b, loc, f32Tile, scratch, ValueRange{cst(0), cst(j * kAmxCols)}));
+      SmallVector<Value> next = step(kp, acc[0], acc[1]);
+      for (int64_t j = 0; j < kNnVectorsN; ++j)
+        amx::TileStoreOp::create(b, loc, scratch,
+                                 ValueRange{cst(0), cst(j * kAmxCols)},
+                                 next[j]);
+    });
+  }
+
+  /// C[m..m+16, n..n+32] over the k block: AMX for the pairs of k in whole
+  /// groups of 16, then per row the start, the scratch row, vdpbf16ps for
+  /// the pairs left, the epilogue and the store.
+  void amxTile(Value m, Value n, Value p, Value k0, Value kLen, Value mBase) {
+    Value r0 = arith::SubIOp::create(b, loc, m, mBase);
+    Value pairs = arith::DivUIOp::create(b, loc, add(kLen, 1), cst(2));
+    Value amxPairs = fullEnd(cst(0), pairs, kAmxRows);
+    amxProducts(r0, p, kLen, amxPairs);
+    auto pairType = VectorType::get({t.lanes}, b.getI32Type());
+    auto bf16Type = VectorType::get({2 * t.lanes}, b.getBF16Type());
+    auto f32Type = VectorType::get({t.lanes}, b.getF32Type());
+    for (int64_t i = 0; i < kAmxRows; ++i) {
+      Value row = add(m, i);
+      SmallVector<Value> acc = loadTile(row, 1, n, kNnVectorsN, t.lanes, k0);
+      for (int64_t j = 0; j < kNnVectorsN; ++j)
+        acc[j] = arith::AddFOp::create(
+            b, loc, acc[j],
+            vector::LoadOp::create(b, loc, f32Type, scratch,
+                                   ValueRange{cst(i), cst(j * t.lanes)}));
+      acc = emitLoopCarrying(
+          b, loc, amxPairs, pairs, 1, acc,
+          [&](Value kp, SmallVector<Value> acc) {
+            Value pair = memref::LoadOp::create(b, loc, apack,
+                                                ValueRange{add(r0, i), kp});
+            Value splat = vector::BitCastOp::create(
+                b, loc, bf16Type,
+                vector::BroadcastOp::create(b, loc, pairType, pair));
+            for (int64_t j = 0; j < kNnVectorsN; ++j) {
+              Value panel = vector::BitCastOp::create(
+                  b, loc, bf16Type,
+                  vector::LoadOp::create(b, loc, pairType, pack,
+                                         ValueRange{p, kp, cst(j * t.lanes)}));
+              acc[j] = x86vector::DotBF16Op::create(b, loc, acc[j], splat,
+                                                    panel);
+            }
+            return acc;
+          });
+      storeTile(acc, row, 1, n, k0, kLen);
+    }
   }
 
   // --- bf16 pairs (the `bf16-dot` option) -------------------------------
@@ -1114,6 +1267,8 @@ private:
   SmallVector<AffineMap> maps;
   Value a, bm, out, pack;
   Value apack; // bf16 pairs of A's rows (bf16Dot)
+  Value packBf16, apackBf16; // the same bytes as bf16 (AMX tile loads)
+  Value scratch; // AMX: the 16 x 32 sums of one tile over a k block
   bool bf16Dot = false; // the packed form with vdpbf16ps
   Value bias; // kiln.bias_init's bias, else null
   SmallVector<Value> extras; // kiln.epilogue's inputs
@@ -1127,10 +1282,12 @@ struct VectorizeContractionsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if ((lanes != 8 && lanes != 16) || rows < 1 || rows > 14 ||
-        kPackM % rows != 0) {
+    if ((lanes != 8 && lanes != 16) || rows < 1 || rows > 16 ||
+        kPackM % rows != 0 || (bf16Dot && lanes != 16) ||
+        (amx && !bf16Dot)) {
       getOperation().emitError("kiln-cpu-vectorize-contractions: lanes must "
-                               "be 8 or 16 and rows divide ")
+                               "be 8 or 16 (16 with bf16-dot), amx needs "
+                               "bf16-dot, and rows divide ")
           << kPackM << " (got lanes=" << lanes.getValue() << ", rows=" << rows.getValue()
           << ")";
       return signalPassFailure();
@@ -1146,6 +1303,7 @@ struct VectorizeContractionsPass
       tiling.lanes = lanes;
       tiling.rows = rows;
       tiling.bf16Dot = bf16Dot;
+      tiling.amx = amx;
       Emitter(b, c, tiling).emit();
       c.op.erase();
     }

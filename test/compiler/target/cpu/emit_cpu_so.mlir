@@ -16,6 +16,6 @@
 // UNDEF-NOT: {{ U (_mlir|kiln|mlir)}}
 
 // NOOUT: --emit=cpu-so writes a binary file: give -o FILE
-// TARGET: bad --target 'cpu-arm' (expected cpu or one of cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512, cpu-x86_64-avx512bf16, each CPU level at most once, and/or one cuda:sm_<NN>[a])
+// TARGET: bad --target 'cpu-arm' (expected cpu or one of cpu-x86_64, cpu-x86_64-avx2, cpu-x86_64-avx512, cpu-x86_64-avx512bf16, cpu-x86_64-amx, each CPU level at most once, and/or one cuda:sm_<NN>[a])
 // RUN: not kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cpu,cpu-x86_64-avx2 2>&1 | FileCheck %s --check-prefix=TWICE
 // TWICE: bad --target 'cpu-x86_64-avx2' (expected cpu or one of

@@ -1,4 +1,7 @@
 // RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-attention %s | FileCheck %s
+// RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-attention=lanes=16 %s | FileCheck %s --check-prefix=WIDE
+// RUN: not kiln-opt --split-input-file --kiln-cpu-vectorize-attention=lanes=4 %s 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: kiln-cpu-vectorize-attention: lanes must be 8 or 16 (got 4)
 
 // Tests FlashAttention's loop nest: a [head_dim][64] key panel, 6x64 scores
 // and two rows of 192 floats on the stack; per (batch, head) blocks of 192
@@ -38,6 +41,14 @@
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: arith.divf
 // CHECK-NOT: kiln.flash_attention
+// With 16 lanes (AVX-512): 6 x 32 score tiles from zmm vectors, and the
+// 16 values per head in one vector of 16 (no pair of vectors fits).
+// WIDE-LABEL: func.func @attention
+// WIDE: scf.for %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// WIDE-COUNT-12: vector.fma {{.*}} : vector<16xf32>
+// WIDE: math.exp {{.+}} : vector<16xf32>
+// WIDE: scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// WIDE: arith.divf
 func.func @attention(%q: memref<1x?x2x16xf32>, %k: memref<1x?x2x16xf32>, %v: memref<1x?x2x16xf32>, %o: memref<1x?x2x16xf32>) {
   kiln.flash_attention ins(%q, %k, %v : memref<1x?x2x16xf32>, memref<1x?x2x16xf32>, memref<1x?x2x16xf32>) outs(%o : memref<1x?x2x16xf32>) {scale = 0.25 : f64}
   return

@@ -1,9 +1,10 @@
 // RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-contractions="lanes=16 rows=12" %s | FileCheck %s
 // RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-contractions="lanes=16 rows=12 bf16-dot=true" %s | FileCheck %s --check-prefix=DOT
+// RUN: kiln-opt --split-input-file --kiln-cpu-vectorize-contractions="lanes=16 rows=12 bf16-dot=true amx=true" %s | FileCheck %s --check-prefix=AMX
 // RUN: not kiln-opt --split-input-file --kiln-cpu-vectorize-contractions="lanes=12" %s 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The AVX-512 levels' options (compiler/target/cpu/CpuCodegen.cpp).
-// BAD: lanes must be 8 or 16 and rows divide 96 (got lanes=12, rows=6)
+// BAD: lanes must be 8 or 16 (16 with bf16-dot), amx needs bf16-dot, and rows divide 96 (got lanes=12, rows=6)
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (n, k)>
@@ -52,8 +53,11 @@ func.func @f32_weight(%x: memref<?x64xf32>, %w: memref<64x64xf32>, %y: memref<?x
 // accumulate with vdpbf16ps: 2 loads of the panel, a broadcast pair per
 // row, 2 dots per row, 2 pairs per trip.
 // DOT-LABEL: func.func @bf16_weight
-// DOT-DAG: %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<4x128x32xi32>
-// DOT-DAG: %[[APACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<96x128xi32>
+// DOT: %[[PACKBYTES:.+]] = memref.alloca() {alignment = 64 : i64} : memref<65536xi8>
+// DOT: %[[PACK:.+]] = memref.view %[[PACKBYTES]][%{{.+}}][] : memref<65536xi8> to memref<4x128x32xi32>
+// DOT: memref.view %[[PACKBYTES]][%{{.+}}][] : memref<65536xi8> to memref<4x128x64xbf16>
+// DOT: %[[ABYTES:.+]] = memref.alloca() {alignment = 64 : i64} : memref<49152xi8>
+// DOT: %[[APACK:.+]] = memref.view %[[ABYTES]][%{{.+}}][] : memref<49152xi8> to memref<96x128xi32>
 // DOT-COUNT-8: vector.load %arg1[%{{.+}}, %{{.+}}] : memref<64x71xbf16>, vector<16xbf16>
 // DOT: vector.bitcast %{{.+}} : vector<16xbf16> to vector<8xi32>
 // DOT: vector.shuffle
@@ -111,3 +115,32 @@ func.func @fp8_weight(%x: memref<?x64xf32>, %w: memref<64x64xf8E4M3FN>, %y: memr
   }
   return
 }
+
+// Tests that with amx the bf16 weight's 16-row tiles run on AMX (for a
+// whole k block of 256 a straight line of 8 steps (one A tile of pairs, two
+// panel tiles, two tdpbf16ps each) into two 16x16 accumulators stored to a
+// 16x32 scratch, else a loop through the scratch; then per row the start,
+// the scratch row, vdpbf16ps for the pairs left and the store. f32 weights
+// keep their 12-row FMA tiles).
+// AMX-LABEL: func.func @f32_weight
+// AMX-NOT: amx.
+// AMX: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c12
+// AMX-LABEL: func.func @bf16_weight
+// AMX: %[[SCRATCH:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// AMX: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16
+// AMX: scf.if
+// AMX-COUNT-2: amx.tile_zero : !amx.tile<16x16xf32>
+// AMX: amx.tile_load %{{.+}}[%{{.+}}, %{{.+}}] : memref<96x256xbf16> into !amx.tile<16x32xbf16>
+// AMX: amx.tile_load %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<4x128x64xbf16> into !amx.tile<16x32xbf16>
+// AMX: amx.tile_mulf %{{.+}}, %{{.+}}, %{{.+}} : !amx.tile<16x32xbf16>, !amx.tile<16x32xbf16>, !amx.tile<16x16xf32>
+// AMX-COUNT-15: amx.tile_mulf
+// AMX-NOT: amx.tile_mulf
+// AMX: amx.tile_store %[[SCRATCH]]
+// AMX: amx.tile_store %[[SCRATCH]]
+// AMX: } else {
+// AMX: scf.for
+// AMX: amx.tile_load %[[SCRATCH]]
+// AMX: amx.tile_mulf
+// AMX: amx.tile_store %[[SCRATCH]]
+// AMX: vector.load %[[SCRATCH]]
+// AMX: x86vector.avx512.dot
