@@ -112,12 +112,13 @@ static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
 static cl::opt<std::string> target(
     "target",
     cl::desc("Code generation targets, comma-separated: cpu (= "
-             "cpu-x86_64-avx2 and cpu-x86_64-avx512, the default: the "
-             "runtime runs the most capable level its CPU has), cpu-x86_64, "
-             "cpu-x86_64-avx2, cpu-x86_64-avx512, cpu-x86_64-avx512bf16 "
-             "(bf16/FP8 weights' linears on vdpbf16ps, activations rounded "
-             "to bf16; e.g. --target=cpu,cpu-x86_64-avx512bf16), each CPU "
-             "level at most once; cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
+             "cpu-x86_64-avx2 and cpu-x86_64-avx512, plus cpu-x86_64-amx "
+             "for bf16/FP8 weights; the default: the runtime runs the most "
+             "capable level its CPU has), cpu-x86_64, cpu-x86_64-avx2, "
+             "cpu-x86_64-avx512, cpu-x86_64-avx512bf16 (bf16/FP8 weights' "
+             "linears on vdpbf16ps), cpu-x86_64-amx (on AMX tiles; both "
+             "round those linears' activations to bf16), each CPU level at "
+             "most once; cuda:sm_90a (or another cuda:sm_<NN>[a] from sm_80). "
              "--target=cpu,cuda:sm_90a makes one artifact for both; the "
              "runtime picks by --device"),
     cl::init("cpu"), cl::cat(kilnCategory));
@@ -230,7 +231,7 @@ int main(int argc, char **argv) {
     }
     std::vector<std::string> levels = {name.str()};
     if (name == "cpu")
-      levels = mlir::kiln::defaultCpuTargetNames();
+      levels = mlir::kiln::defaultCpuTargetNames(bf16Weights);
     for (const std::string &level : levels) {
       auto cpu = mlir::kiln::lookupCpuTarget(level);
       bool repeated = llvm::any_of(cpuTargets, [&](const auto &t) {

@@ -54,9 +54,12 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name) {
   return failure();
 }
 
-std::vector<std::string> defaultCpuTargetNames() {
+std::vector<std::string> defaultCpuTargetNames(bool narrowWeights) {
   // No baseline SSE2 level: every x86-64 machine Kiln is run on has AVX2.
-  return {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
+  std::vector<std::string> names = {"cpu-x86_64-avx2", "cpu-x86_64-avx512"};
+  if (narrowWeights)
+    names.push_back("cpu-x86_64-amx");
+  return names;
 }
 
 std::string cpuTargetNames() {

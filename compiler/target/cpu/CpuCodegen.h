@@ -43,11 +43,13 @@ FailureOr<CpuTarget> lookupCpuTarget(llvm::StringRef name);
 std::string cpuTargetNames();
 
 /// What `--target=cpu` compiles: one executable per x86-64 level worth
-/// having (AVX2, AVX-512), the runtime running the best its CPU supports.
-/// The AVX-512-BF16 level is not among them: on the one such CPU measured
-/// (a Sapphire-Rapids-class Xeon, docs/PERFORMANCE.md) its vdpbf16ps
-/// linears ran at 0.6x the AVX-512 level's f32 FMAs; users add it by name.
-std::vector<std::string> defaultCpuTargetNames();
+/// having (AVX2, AVX-512, and AMX when the weights are bf16/FP8: it differs
+/// from AVX-512 only in their linears), the runtime running the most
+/// capable one its CPU has. The AVX-512-BF16 level is not among them: on
+/// the one such CPU measured (a Sapphire-Rapids-class Xeon,
+/// docs/PERFORMANCE.md) its vdpbf16ps linears ran at 0.6x the AVX-512
+/// level's f32 FMAs; users add it by name.
+std::vector<std::string> defaultCpuTargetNames(bool narrowWeights);
 
 /// The compiled kernels of a module.
 struct CpuExecutableCode {

@@ -11,6 +11,7 @@
 
 #include "compiler/pipeline/Pipelines.h"
 #include "compiler/target/cpu/CpuCodegen.h"
+#include "compiler/target/cpu/KernelTestContext.h"
 #include "compiler/target/cpu/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "runtime/hal/cpu/cpu_device.h"
@@ -78,15 +79,7 @@ struct Buffer {
 
 class CpuCodegenTest : public ::testing::Test {
 protected:
-  CpuCodegenTest() {
-    DialectRegistry registry;
-    registerAllDialects(registry);
-    registerAllExtensions(registry);
-    registry.insert<KilnDialect>();
-    registerKilnPipelinePasses();
-    context = std::make_unique<MLIRContext>(registry);
-  }
-  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<MLIRContext> context = makeKernelTestContext();
 };
 
 TEST_F(CpuCodegenTest, KernelsMatchReferenceForEveryWorkgroupCount) {

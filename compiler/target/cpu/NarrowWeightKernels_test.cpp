@@ -13,6 +13,7 @@
 
 #include "compiler/pipeline/Pipelines.h"
 #include "compiler/target/cpu/CpuCodegen.h"
+#include "compiler/target/cpu/KernelTestContext.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "runtime/hal/cpu/cpu_device.h"
 #include "runtime/hal/cpu/cpu_executable.h"
@@ -63,15 +64,7 @@ func.func private @f__dispatch_0(%x: memref<?x{1}xf32>, %w: memref<{2}x{1}x{0}>,
 
 class NarrowWeightKernelsTest : public ::testing::TestWithParam<const char *> {
 protected:
-  NarrowWeightKernelsTest() {
-    DialectRegistry registry;
-    registerAllDialects(registry);
-    registerAllExtensions(registry);
-    registry.insert<KilnDialect>();
-    registerKilnPipelinePasses();
-    context = std::make_unique<MLIRContext>(registry);
-  }
-  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<MLIRContext> context = makeKernelTestContext();
 };
 
 TEST_P(NarrowWeightKernelsTest, EveryLevelMatchesItsNumerics) {

@@ -473,7 +473,9 @@ private:
           Value kFull = fullEnd(cst(0), kLen, kVector);
           loop(cst(0), kFull, kVector, [&](Value kk) {
             for (int64_t j = 0; j < t.panelN(); j += kVector)
-              packTransposed(nBase, n0, j, k0, kk, p);
+              packTransposed(nBase, n0, j, k0, kk, p, kk, [&] {
+                return loadB(VectorType::get({kVector}, b.getF32Type()));
+              });
           });
           for (int64_t j = 0; j < t.panelN(); ++j) {
             ivs[c.n] = add(nBase, j);
@@ -561,18 +563,18 @@ private:
     });
   }
 
-  /// pack[p][kk + c][j + i] = B[nBase + j + i][k0 + kk + c] for i, c < 8:
-  /// 8 rows of B loaded as vectors along k and transposed with the
-  /// unpack / shuffle / lane-swap sequence (24 shuffles instead of 64 scalar
-  /// loads and stores with a 64-byte stride).
+  /// pack[p][row + c][j + i] = element c of `loadRow()` at B[nBase + j +
+  /// i][k0 + kk] for i, c < 8 (8 f32 of k, or 8 bf16 pairs): 8 rows of B
+  /// loaded as vectors along k and transposed with the unpack / shuffle /
+  /// lane-swap sequence (24 shuffles instead of 64 scalar loads and stores
+  /// with a 64-byte stride).
   void packTransposed(Value nBase, Value n0, int64_t j, Value k0, Value kk,
-                      Value p) {
-    auto vecType = VectorType::get({kVector}, b.getF32Type());
+                      Value p, Value row, llvm::function_ref<Value()> loadRow) {
     SmallVector<Value> rows;
     ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
     for (int64_t i = 0; i < kVector; ++i) {
       ivs[c.n] = add(nBase, j + i);
-      rows.push_back(loadB(vecType));
+      rows.push_back(loadRow());
     }
     Value offset = arith::SubIOp::create(b, loc, nBase, n0);
     for (int64_t i = 0; i < kVector; ++i)
@@ -580,7 +582,7 @@ private:
     SmallVector<Value> columns = transpose8x8(rows);
     for (int64_t col = 0; col < kVector; ++col)
       vector::StoreOp::create(b, loc, columns[col], pack,
-                              ValueRange{p, add(kk, col), cst(j)});
+                              ValueRange{p, add(row, col), cst(j)});
   }
 
   /// The columns of 8 vectors of 8 elements (any 32-bit type): result[c]
@@ -930,48 +932,49 @@ private:
   void packPanelBf16(Value p, Value nBase, Value n0, Value k0, Value kLen) {
     Value pairs = arith::DivUIOp::create(b, loc, kLen, cst(2));
     Value pFull = fullEnd(cst(0), pairs, kVector);
-    Value offset = arith::SubIOp::create(b, loc, nBase, n0);
     loop(cst(0), pFull, kVector, [&](Value kp) {
       Value kk = arith::MulIOp::create(b, loc, kp, cst(2));
-      for (int64_t j = 0; j < t.panelN(); j += kVector) {
-        SmallVector<Value> rows;
-        for (int64_t i = 0; i < kVector; ++i) {
-          ivs[c.k] = arith::AddIOp::create(b, loc, k0, kk);
-          ivs[c.n] = add(nBase, j + i);
-          rows.push_back(loadBPairs16());
-        }
-        for (int64_t i = 0; i < kVector; ++i)
-          prefetchNextBlock(add(offset, j + i), kk);
-        SmallVector<Value> columns = transpose8x8(rows);
-        for (int64_t col = 0; col < kVector; ++col)
-          vector::StoreOp::create(b, loc, columns[col], pack,
-                                  ValueRange{p, add(kp, col), cst(j)});
-      }
+      for (int64_t j = 0; j < t.panelN(); j += kVector)
+        packTransposed(nBase, n0, j, k0, kk, p, kp,
+                       [&] { return loadBPairs16(); });
+    });
+    for (int64_t j = 0; j < t.panelN(); ++j) {
+      ivs[c.n] = add(nBase, j);
+      packPairsOneByOne(
+          pFull, pairs, k0, kLen,
+          [&] {
+            return bf16BitsOfB(
+                memref::LoadOp::create(b, loc, bm, indices(1)));
+          },
+          pack, [&](Value kp) { return SmallVector<Value>{p, kp, cst(j)}; });
+    }
+  }
+
+  /// dest[at(kp)] = the pair of the values `load` gives at k = k0 + 2 kp
+  /// and k0 + 2 kp + 1 (ivs[c.k] set before each call; as bf16 bits in the
+  /// low halves), for kp in [from, pairs); then, when kLen is odd, the last
+  /// value paired with 0 at kp = pairs.
+  void packPairsOneByOne(Value from, Value pairs, Value k0, Value kLen,
+                         llvm::function_ref<Value()> load, Value dest,
+                         llvm::function_ref<SmallVector<Value>(Value)> at) {
+    loop(from, pairs, 1, [&](Value kp) {
+      Value k = arith::AddIOp::create(
+          b, loc, k0, arith::MulIOp::create(b, loc, kp, cst(2)));
+      ivs[c.k] = k;
+      Value lo = load();
+      ivs[c.k] = add(k, 1);
+      Value hi = load();
+      memref::StoreOp::create(b, loc, pairOf(lo, hi), dest, at(kp));
     });
     Value odd = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ne,
         arith::RemUIOp::create(b, loc, kLen, cst(2)), cst(0));
-    for (int64_t j = 0; j < t.panelN(); ++j) {
-      ivs[c.n] = add(nBase, j);
-      loop(pFull, pairs, 1, [&](Value kp) {
-        Value k = arith::AddIOp::create(
-            b, loc, k0, arith::MulIOp::create(b, loc, kp, cst(2)));
-        ivs[c.k] = k;
-        Value lo = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
-        ivs[c.k] = add(k, 1);
-        Value hi = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
-        memref::StoreOp::create(b, loc, pairOf(lo, hi), pack,
-                                ValueRange{p, kp, cst(j)});
-      });
-      auto ifOdd = scf::IfOp::create(b, loc, odd, /*withElse=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifOdd.getThenRegion().front());
-      ivs[c.k] = arith::SubIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, k0, kLen), cst(1));
-      Value last = bf16BitsOfB(memref::LoadOp::create(b, loc, bm, indices(1)));
-      memref::StoreOp::create(b, loc, last, pack,
-                              ValueRange{p, pairs, cst(j)});
-    }
+    auto ifOdd = scf::IfOp::create(b, loc, odd, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOdd.getThenRegion().front());
+    ivs[c.k] = arith::SubIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, k0, kLen), cst(1));
+    memref::StoreOp::create(b, loc, load(), dest, at(pairs));
   }
 
   /// apack[m - mFrom][kp] = A[m][k0 + 2 kp, + 1] rounded to a bf16 pair,
@@ -979,9 +982,6 @@ private:
   void packRowsBf16(Value mFrom, Value mTo, Value k0, Value kLen) {
     Value pairs = arith::DivUIOp::create(b, loc, kLen, cst(2));
     Value kFull = fullEnd(cst(0), kLen, 2 * t.lanes);
-    Value odd = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ne,
-        arith::RemUIOp::create(b, loc, kLen, cst(2)), cst(0));
     auto f32s = VectorType::get({t.lanes}, b.getF32Type());
     auto bf16s = VectorType::get({t.lanes}, b.getBF16Type());
     auto pairType = VectorType::get({t.lanes / 2}, b.getI32Type());
@@ -1003,23 +1003,13 @@ private:
         }
       });
       Value pStart = arith::DivUIOp::create(b, loc, kFull, cst(2));
-      loop(pStart, pairs, 1, [&](Value kp) {
-        Value k = arith::AddIOp::create(
-            b, loc, k0, arith::MulIOp::create(b, loc, kp, cst(2)));
-        ivs[c.k] = k;
-        Value lo = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
-        ivs[c.k] = add(k, 1);
-        Value hi = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
-        memref::StoreOp::create(b, loc, pairOf(lo, hi), apack,
-                                ValueRange{r, kp});
-      });
-      auto ifOdd = scf::IfOp::create(b, loc, odd, /*withElse=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifOdd.getThenRegion().front());
-      ivs[c.k] = arith::SubIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, k0, kLen), cst(1));
-      Value last = bf16BitsOfF32(memref::LoadOp::create(b, loc, a, indices(0)));
-      memref::StoreOp::create(b, loc, last, apack, ValueRange{r, pairs});
+      packPairsOneByOne(
+          pStart, pairs, k0, kLen,
+          [&] {
+            return bf16BitsOfF32(
+                memref::LoadOp::create(b, loc, a, indices(0)));
+          },
+          apack, [&](Value kp) { return SmallVector<Value>{r, kp}; });
     });
   }
 

@@ -321,7 +321,7 @@ TEST_F(KilnCliTest, InspectDescribesTheModel) {
            "parameters  2, 16456 bytes (16.1 KiB)\n  F32      1 tensor, 16448 "
            "bytes\n  I64      1 tensor, 8 bytes\n",
            "  0  cpu-x86_64, elf-shared-object, features: none, 3 kernels, ",
-           " bytes of code; runs on this CPU\n",
+           " bytes of code; runs on this CPU (the level kiln runs here)\n",
            "metadata (1)\n  note.txt  12 bytes\n",
        }) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\nin:\n"
