@@ -28,6 +28,7 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libabsl-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libsentencepiece-dev libpng-dev
+  python3-numpy python3-pil
 )
 
 missing=()

@@ -52,7 +52,8 @@ using artifact::TensorSpec;
 constexpr char kUsageText[] =
     R"(Usage: kiln <command> [arguments]
 
-Runs models that kiln-compile compiled (.kiln artifacts) on the CPU.
+Runs models that kiln-compile compiled (.kiln artifacts) on the CPU, or on
+a CUDA GPU when the artifact has PTX (--device).
 
 Commands:
   inspect   describe a model: dims, entry functions, parameters, executables
@@ -63,6 +64,13 @@ Commands:
 Run 'kiln <command> --help' for the arguments of a command.
 Exit status: 0 on success, 1 when the command failed (one line on stderr
 says why), 2 for a usage error.
+
+Environment:
+  KILN_CPU_TARGET  run this CPU level of the artifact (cpu-x86_64-avx2,
+                   cpu-x86_64-avx512, cpu-x86_64-amx, ...; 'kiln inspect'
+                   lists them) instead of the most capable one this CPU
+                   has; an error when the artifact lacks it or the CPU
+                   cannot run it
 )";
 
 constexpr char kInspectHelp[] =
