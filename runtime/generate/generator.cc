@@ -245,17 +245,21 @@ absl::StatusOr<GenerateResult> Generator::Generate(
   const int64_t n = request.num_images;
 
   // Text.
+  const int text_tokens =
+      request.max_sequence_length > 0
+          ? request.max_sequence_length
+          : static_cast<int>(info_.max_text_tokens.value_or(512));
   Clock::time_point start = Clock::now();
   KILN_ASSIGN_OR_RETURN(PromptEmbedding positive,
                         EncodePrompt(info_, runner, request.prompt,
-                                     request.max_sequence_length));
+                                     text_tokens));
   const bool cfg = pipeline::UsesTrueCfg(request.true_cfg_scale,
                                          !request.negative_prompt.empty());
   PromptEmbedding negative;
   if (cfg) {
     KILN_ASSIGN_OR_RETURN(negative,
                           EncodePrompt(info_, runner, request.negative_prompt,
-                                       request.max_sequence_length));
+                                       text_tokens));
   }
   result.timing.text_seconds = Since(start);
 

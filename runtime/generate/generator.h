@@ -52,7 +52,10 @@ struct GenerateRequest {
   int height = 0;
   int width = 0;
   std::optional<double> shift;  // a fixed shift instead of the config's
-  int max_sequence_length = 512;
+  // T5 tokens; 0 picks the artifact's kiln-compile --max-text-tokens (a
+  // model trained on short prompts is compiled for them, and padding it to
+  // FluxPipeline's 512 would change what it sees), 512 without limits.
+  int max_sequence_length = 0;
   std::vector<image::RgbImage> references;
   // [num_images, C, h, w] latents to start from instead of the seed's.
   std::optional<std::vector<float>> init_noise;

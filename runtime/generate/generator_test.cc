@@ -235,6 +235,30 @@ TEST_F(GeneratorTest, SeveralImagesDifferAndTheFirstEqualsASingleRun) {
   EXPECT_NE(three->images[0].pixels, three->images[2].pixels);
 }
 
+// With no max_sequence_length, prompts take the T5 length the artifact was
+// compiled for (kiln-compile --max-text-tokens, in kiln/limits.json; 512
+// for the fixture): the same pixels as asking for it, not those of 16.
+TEST_F(GeneratorTest, TextLengthDefaultsToTheCompiledLimit) {
+  auto info = ModelInfo::FromArtifact(model_->artifact());
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(info->max_text_tokens, std::optional<int64_t>(512));
+  Generator generator = MakeGenerator();
+  GenerateRequest request;
+  request.prompt = "a lighthouse at dusk";
+  request.steps = 1;
+  request.height = 32;
+  request.width = 32;
+  auto by_default = generator.Generate(request);
+  request.max_sequence_length = 512;
+  auto compiled = generator.Generate(request);
+  request.max_sequence_length = 16;
+  auto shorter = generator.Generate(request);
+  ASSERT_TRUE(by_default.ok() && compiled.ok() && shorter.ok())
+      << by_default.status() << compiled.status() << shorter.status();
+  EXPECT_EQ(by_default->images[0].pixels, compiled->images[0].pixels);
+  EXPECT_NE(by_default->images[0].pixels, shorter->images[0].pixels);
+}
+
 TEST_F(GeneratorTest, DefaultSizeFollowsTheFirstReference) {
   Generator generator = MakeGenerator();
   GenerateRequest request;

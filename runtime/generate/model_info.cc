@@ -104,6 +104,8 @@ absl::StatusOr<ModelInfo> ModelInfo::FromArtifact(
                           limits.GetInt("max_references"));
     KILN_ASSIGN_OR_RETURN(info.max_image_size,
                           limits.GetInt("max_image_size"));
+    KILN_ASSIGN_OR_RETURN(info.max_text_tokens,
+                          limits.GetInt("max_text_tokens"));
   }
 
   KILN_ASSIGN_OR_RETURN(text::TokenizerFile vocab,

@@ -32,6 +32,7 @@ struct ModelInfo {
   // kiln-compile's limits (kiln/limits.json; absent in other artifacts).
   std::optional<int64_t> max_references;
   std::optional<int64_t> max_image_size;
+  std::optional<int64_t> max_text_tokens;
   std::optional<text::ClipTokenizer> clip;  // tokenizer/
   std::optional<text::T5Tokenizer> t5;      // tokenizer_2/
 

@@ -56,7 +56,8 @@ Options:
   --negative-prompt TEXT     with --true-cfg > 1: true classifier-free
                              guidance (two transformer calls per step)
   --true-cfg SCALE           true CFG scale (default 1: off)
-  --max-sequence-length N    T5 tokens (default 512)
+  --max-sequence-length N    T5 tokens (default: the artifact's kiln-compile
+                             --max-text-tokens, 512 unless it said less)
   --init-noise FILE          start from the tensor 'init_noise' (or
                              'in.init_noise') of a safetensors file,
                              [N, C, H/8, W/8] float32, instead of the seed's
@@ -246,7 +247,8 @@ int GenerateCommand(const std::vector<std::string>& raw) {
   if (threads < 0 || threads > 4096) {
     return UsageError("generate", "--threads must be 1 to 4096");
   }
-  if (request.max_sequence_length < 1 || request.max_sequence_length > 4096) {
+  if (args.values.count("max-sequence-length") &&
+      (request.max_sequence_length < 1 || request.max_sequence_length > 4096)) {
     return UsageError("generate", "--max-sequence-length must be 1 to 4096");
   }
   const std::string output =
