@@ -62,6 +62,16 @@ class GeneratorTest : public ::testing::Test {
     return std::move(*generator);
   }
 
+  // A quick 32x32 text-to-image request of `steps` steps.
+  static GenerateRequest SmallRequest(int steps) {
+    GenerateRequest request;
+    request.prompt = "a lighthouse at dusk";
+    request.steps = steps;
+    request.height = 32;
+    request.width = 32;
+    return request;
+  }
+
   // The request a golden case describes, with its initial noise.
   GenerateRequest RequestFor(const io::SafetensorsFile& file) {
     const auto& meta = file.metadata();
@@ -216,11 +226,7 @@ TEST_F(GeneratorTest, Fp8WeightsImageIsCloseToF32) {
 
 TEST_F(GeneratorTest, SeveralImagesDifferAndTheFirstEqualsASingleRun) {
   Generator generator = MakeGenerator();
-  GenerateRequest request;
-  request.prompt = "a lighthouse at dusk";
-  request.steps = 2;
-  request.height = 32;
-  request.width = 32;
+  GenerateRequest request = SmallRequest(2);
   request.max_sequence_length = 16;
   request.seed = 7;
   auto single = generator.Generate(request);
@@ -243,11 +249,7 @@ TEST_F(GeneratorTest, TextLengthDefaultsToTheCompiledLimit) {
   ASSERT_TRUE(info.ok()) << info.status();
   ASSERT_EQ(info->max_text_tokens, std::optional<int64_t>(512));
   Generator generator = MakeGenerator();
-  GenerateRequest request;
-  request.prompt = "a lighthouse at dusk";
-  request.steps = 1;
-  request.height = 32;
-  request.width = 32;
+  GenerateRequest request = SmallRequest(1);
   auto by_default = generator.Generate(request);
   request.max_sequence_length = 512;
   auto compiled = generator.Generate(request);
