@@ -29,6 +29,10 @@ the transformer. A prompt is at most 15 T5 tokens; prompts are encoded at
 TEXT_TOKENS = 24, the artifact's kiln-compile --max-text-tokens (see
 evaluate.py), which `kiln generate` then takes as its default.
 
+Training timesteps are logit-normal, shifted as SD3 does (--t-shift 3:
+t -> 3t / (1 + 2t)) so that more of them are high-noise steps, where the
+prompt alone decides color and place (run 4 vs run 3, README.md).
+
 Text-to-image prompts are dropped (to "") 10 % of the time, so that true
 classifier-free guidance (kiln generate --true-cfg) has an unconditional
 model to push away from.
