@@ -130,7 +130,8 @@ def render(scene: Scene, size: int = 64) -> np.ndarray:
 
 def random_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
     """An instruction and the scene it makes of `scene`: recolor an object
-    ("make the circle green") or, with one object, add a second ("add a
+    ("make the circle green", "make the red circle green" when there are
+    two circles) or, with one object, add a second ("add a
     yellow triangle right of it")."""
     if len(scene.objects) == 1 and rng.random() < 0.5:
         obj = scene.objects[0]
@@ -149,8 +150,15 @@ def random_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
     color = rng.choice(sorted(set(COLORS) - taken))
     objects = list(scene.objects)
     objects[index] = Obj(obj.shape, color, obj.slot)
-    return f"make the {obj.shape} {color}", Scene(scene.background,
-                                                  tuple(objects))
+    return f"make the {object_name(scene, obj)} {color}", Scene(
+        scene.background, tuple(objects))
+
+
+def object_name(scene: Scene, obj: Obj) -> str:
+    """"circle", or "red circle" when the scene has two circles: an edit
+    must name one object (scenes never repeat a color)."""
+    same = sum(o.shape == obj.shape for o in scene.objects)
+    return obj.shape if same == 1 else f"{obj.color} {obj.shape}"
 
 
 def random_composition(rng: random.Random) -> tuple[str, Scene, Scene, Scene]:

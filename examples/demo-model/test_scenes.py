@@ -64,19 +64,24 @@ def main() -> int:
               f"blurred+noised; changed caption accepted {wrong:.3f}")
         if clean < 1.0 or noisy < 0.99 or wrong > 0.0:
             failures.append(f"scorer at {size}: {clean} {noisy} {wrong}")
-    edits = 0
+    edits = ambiguous = 0
     for s in samples[:100]:
         text, target = scenes.random_edit(rng, s)
         edits += matches(scenes.render(target), target) and not matches(
             scenes.render(s), target)
+        if text.startswith("make the "):
+            named = text.split()[2:-1]  # ["circle"] or ["red", "circle"]
+            ambiguous += sum(o.shape == named[-1] and (len(named) == 1 or o.color == named[0])
+                             for o in s.objects) != 1
     comps = 0
     for _ in range(100):
         text, first, second, target = scenes.random_composition(rng)
         comps += matches(scenes.render(target), target)
-    print(f"edits read back and unlike their source: {edits}/100; "
+    print(f"edits read back and unlike their source: {edits}/100 "
+          f"({ambiguous} naming no or several objects); "
           f"compositions read back: {comps}/100")
-    if edits != 100 or comps != 100:
-        failures.append(f"edits {edits}, compositions {comps}")
+    if edits != 100 or comps != 100 or ambiguous:
+        failures.append(f"edits {edits} ({ambiguous} ambiguous), compositions {comps}")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0
