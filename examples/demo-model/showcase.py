@@ -21,6 +21,9 @@ from PIL import Image, ImageDraw
 import scenes
 from scenes import Obj, Scene
 
+# As setup.sh's main job: true CFG against the empty prompt the model was
+# trained with (" " encodes as "" does).
+TRUE_CFG = 3
 ZOOM = 3
 SIDE = 64 * ZOOM
 PAD = 8
@@ -39,7 +42,7 @@ EXAMPLES = [
 
 def generate(kiln: str, artifact: str, prompt: str, refs, work: Path) -> Image.Image:
     args = [kiln, "generate", artifact, "-p", prompt, "-o", str(work / "out.png"),
-            "--seed", "1", "-q"]
+            "--seed", "1", "-q", "--true-cfg", str(TRUE_CFG), "--negative-prompt", " "]
     for i, ref in enumerate(refs):
         path = work / f"ref{i}.png"
         Image.fromarray(scenes.render(ref, 64)).save(path)
