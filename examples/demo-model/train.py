@@ -26,7 +26,7 @@ unigram model whose pieces are the demo's 27 words plus single characters
 the T5 encoder (the tiny model's config, this vocabulary) starts from random
 weights; CLIP keeps the tiny tokenizer and weights. Both encoders train with
 the transformer. A prompt is at most 15 T5 tokens; prompts are encoded at
-TEXT_TOKENS = 24, the artifact's kiln-compile --max-text-tokens (see
+TEXT_TOKENS = 16, the artifact's kiln-compile --max-text-tokens (see
 evaluate.py), which `kiln generate` then takes as its default.
 
 Training timesteps are logit-normal, shifted as SD3 does (--t-shift 3:
