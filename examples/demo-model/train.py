@@ -23,7 +23,7 @@ Why the text side changed (session 9): the tiny model's tokenizers (CLIP
 the model mixed up colors and shapes. The T5 tokenizer is now a SentencePiece
 unigram model whose pieces are the demo's 27 words plus single characters
 (any other word is spelled out), written by this script (t5_vocabulary), and
-the T5 encoder (the tiny model's config, this vocabulary) starts from random
+the T5 encoder (T5_SHAPE: 64 wide, 3 layers; this vocabulary) starts from random
 weights; CLIP keeps the tiny tokenizer and weights. Both encoders train with
 the transformer. A prompt is at most 15 T5 tokens; prompts are encoded at
 TEXT_TOKENS = 16, the artifact's kiln-compile --max-text-tokens (see
