@@ -112,7 +112,7 @@ if ((run_main_job)); then
   # `kiln generate` takes them as its defaults (64x64, 16 T5 tokens).
   demo=models/shapes-demo
   if [ ! build/shapes-demo.kiln -nt build/bin/kiln-compile ] ||
-     [ "$demo/transformer/diffusion_pytorch_model.safetensors" -nt build/shapes-demo.kiln ]; then
+     [ -n "$(find "$demo" -newer build/shapes-demo.kiln -print -quit)" ]; then
     build/bin/kiln-compile "$demo" -o build/shapes-demo.kiln -v \
       --max-image-size 64 --max-references 2 --max-text-tokens 16
   fi
