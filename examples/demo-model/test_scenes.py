@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 import scenes
+from roles import word_roles
 from score import accuracy, matches
 
 
@@ -48,6 +49,21 @@ def mutate(rng: random.Random, scene: scenes.Scene) -> scenes.Scene:
     return scenes.Scene(scene.background, tuple(objects))
 
 
+def roles_agree(text: str, target: scenes.Scene, refs=()) -> bool:
+    """Every word role of `text` (roles.py) names an object of `target` (its
+    place, shape and color where given, and the reference image it comes
+    from), and a caption's roles name all of its objects."""
+    roles = [r for r in word_roles(text) if r is not None]
+
+    def fits(r, o):
+        return ((r.slot is None or r.slot == o.slot) and r.shape == o.shape and
+                (r.color is None or r.color == o.color) and
+                (r.reference is None or refs[r.reference - 1].objects[0].color == o.color))
+    named = {o for o in target.objects for r in roles if fits(r, o)}
+    return bool(roles) and all(any(fits(r, o) for o in target.objects) for r in roles) and bool(
+        refs or text.startswith(("make", "add")) or named == set(target.objects))
+
+
 def main() -> int:
     rng = random.Random(1234)
     nrng = np.random.default_rng(1234)
@@ -64,9 +80,11 @@ def main() -> int:
               f"blurred+noised; changed caption accepted {wrong:.3f}")
         if clean < 1.0 or noisy < 0.99 or wrong > 0.0:
             failures.append(f"scorer at {size}: {clean} {noisy} {wrong}")
+    roles = sum(roles_agree(scenes.caption(s), s) for s in samples)
     edits = ambiguous = 0
     for s in samples[:100]:
         text, target = scenes.random_edit(rng, s)
+        roles += roles_agree(text, target)
         edits += matches(scenes.render(target), target) and not matches(
             scenes.render(s), target)
         if text.startswith("make the "):
@@ -77,11 +95,15 @@ def main() -> int:
     for _ in range(100):
         text, first, second, target = scenes.random_composition(rng)
         comps += matches(scenes.render(target), target)
+        roles += roles_agree(text, target, (first, second))
     print(f"edits read back and unlike their source: {edits}/100 "
           f"({ambiguous} naming no or several objects); "
           f"compositions read back: {comps}/100")
+    print(f"prompts whose word roles name their objects: {roles}/500")
     if edits != 100 or comps != 100 or ambiguous:
         failures.append(f"edits {edits} ({ambiguous} ambiguous), compositions {comps}")
+    if roles != 500:
+        failures.append(f"word roles: {roles}/500")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0
