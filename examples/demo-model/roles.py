@@ -1,7 +1,7 @@
 """What each word of a demo prompt refers to (issue 15, session 11).
 
 Why: after run 6 a linear probe on the trained T5's outputs told the place
-of a two-object caption's object from its color or shape word only 47-51 %
+of a two-object caption's object from its color or shape word only 49 %
 of the time (chance 25 %, the axis alone 50 %): the encoder said "red",
 "circle", "left of", but not that the red circle is the left one, and the
 transformer, whose text tokens carry no position (FLUX's txt_ids are
