@@ -1,7 +1,8 @@
 """Scores a demo model (issue 15): N held-out prompts per task through
-`kiln generate` on a compiled artifact and, for text-to-image and edits,
-through diffusers' FluxPipeline / FluxKontextPipeline on the same weights,
-every picture read back by score.py. Prints the three accuracies per side.
+`kiln generate` on a compiled artifact and through diffusers' FluxPipeline
+(text-to-image), FluxKontextPipeline (edits) and its two-reference subclass
+in kontext_references.py (compositions) on the same weights, every picture
+read back by score.py. Prints the three accuracies per side.
 
   python evaluate.py MODEL_DIR MODEL.kiln [--count 100] [--kiln build/bin/kiln]
                      [--no-diffusers] [--true-cfg S] [--require T2I,EDIT,COMPOSE]
@@ -76,14 +77,17 @@ def kiln_image(kiln: str, artifact: str, prompt: str, refs: list, seed: int,
 def diffusers_images(model_dir: str, items, task: str, cfg: float):
     import torch
     from diffusers import FluxKontextPipeline, FluxPipeline
-    cls = FluxPipeline if task == "text-to-image" else FluxKontextPipeline
+    from kontext_references import MultiReferenceKontextPipeline
+    cls = {"text-to-image": FluxPipeline, "edit": FluxKontextPipeline,
+           "composition": MultiReferenceKontextPipeline}[task]
     pipe = cls.from_pretrained(model_dir, torch_dtype=torch.float32)
     for seed, (prompt, refs, _) in enumerate(items):
         kwargs = {}
         if cfg > 1:
             kwargs.update(true_cfg_scale=cfg, negative_prompt="")
         if refs:
-            kwargs["image"] = Image.fromarray(scenes.render(refs[0], SIZE))
+            pictures = [Image.fromarray(scenes.render(r, SIZE)) for r in refs]
+            kwargs["image"] = pictures[0] if len(pictures) == 1 else pictures
             kwargs["_auto_resize"] = False
             # Kontext rescales the output to max_area (default 1024^2).
             kwargs["max_area"] = SIZE * SIZE
@@ -125,13 +129,12 @@ def main() -> None:
         hits = sum(ok)
         line = (f"{task:14s} kiln {hits / len(items):.3f} ({hits}/{len(items)}; "
                 f"{by_object_count(items, ok)})")
-        if not args.no_diffusers and task != "composition":
-            ref_hits = sum(matches(img, items[i][2]) for i, img in
-                           enumerate(diffusers_images(args.model_dir, items, task,
-                                                     args.true_cfg)))
-            line += f", diffusers {ref_hits / len(items):.3f}"
-        elif task == "composition":
-            line += ", diffusers: no multi-reference pipeline"
+        if not args.no_diffusers:
+            ref_ok = [matches(img, items[i][2]) for i, img in
+                      enumerate(diffusers_images(args.model_dir, items, task,
+                                                 args.true_cfg))]
+            line += (f", diffusers {sum(ref_ok) / len(items):.3f} "
+                     f"({sum(ref_ok)}/{len(items)}; {by_object_count(items, ref_ok)})")
         print(line, flush=True)
         if args.require and hits / len(items) < args.require[k]:
             failed.append(f"{task} {hits / len(items):.3f} < {args.require[k]}")
