@@ -10,12 +10,17 @@ Stages, each with fixed seeds:
   2. the latents of every scene the training meets, encoded once: the world
      is small and its renders are deterministic, so the VAE runs once per
      scene, not once per example;
-  3. a FluxTransformer2DModel, together with the tiny model's CLIP and T5
+  3. the T5 encoder alone, 600 steps on word roles (auxiliary_heads.py:
+     each word's output must say the place, shape and color of the object
+     whose phrase it is in), so that every object's words carry its binding;
+  4. a FluxTransformer2DModel, together with the tiny model's CLIP and T5
      text encoders, trained with the flow-matching loss on packed latents:
      text-to-image from captions, Kontext-style edits (the source image's
      latents appended to the sequence with RoPE index 1) and compositions
-     (two references, indices 1 and 2), loss on the target tokens. Each
-     step is one batch per task, so every batch has one sequence length.
+     (two references, indices 1 and 2), loss on the target tokens, plus
+     the role loss and, for recolors, the focus loss (which source tokens
+     show the named object), each weighted 0.1. Each step is one batch per
+     task, so every batch has one sequence length.
 
 Why the text side changed (session 9): the tiny model's tokenizers (CLIP
 1000, T5 400 pieces, trained on another corpus) cut "triangle" into
@@ -54,7 +59,7 @@ import torch
 import torch.nn.functional as F
 
 import scenes
-from roles import word_roles
+from auxiliary_heads import FocusHead, RoleHead, recolored_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "test" / "goldens" / "tiny-flux"
@@ -286,49 +291,6 @@ class TextEncoders(torch.nn.Module):
         return seq, pooled
 
 
-class RoleHead(torch.nn.Module):
-    """Predicts each T5 token's word role (roles.py: place, shape, color,
-    reference image of the object its word belongs to) from the encoder's
-    output. Training only: the head is not saved, its loss makes the T5
-    write the binding into every word of an object's phrase. One piece per
-    word (t5_vocabulary), so token i is word i."""
-
-    FIELDS = (("slot", list(scenes.SLOTS)), ("shape", list(scenes.SHAPES)),
-              ("color", sorted(scenes.COLORS)), ("reference", [1, 2]))
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.linear = torch.nn.Linear(width, sum(len(v) for _, v in self.FIELDS))
-        self.labels: dict[str, torch.Tensor] = {}
-
-    def _labels(self, prompt: str) -> torch.Tensor:
-        """[TEXT_TOKENS, fields] class indices, -100 where no role."""
-        if prompt not in self.labels:
-            table = torch.full((TEXT_TOKENS, len(self.FIELDS)), -100)
-            for i, role in enumerate(word_roles(prompt)):
-                for f, (name, values) in enumerate(self.FIELDS):
-                    value = None if role is None else getattr(role, name)
-                    if value is not None:
-                        table[i, f] = values.index(value)
-            self.labels[prompt] = table
-        return self.labels[prompt]
-
-    def forward(self, seq: torch.Tensor, prompts: list[str]):
-        """(mean cross entropy over the fields, share of the place labels
-        predicted right)."""
-        labels = torch.stack([self._labels(p) for p in prompts])
-        logits = self.linear(seq).split([len(v) for _, v in self.FIELDS], -1)
-        # Fields no prompt of the batch says (a text-to-image batch has no
-        # reference images) are left out: their cross entropy is 0 / 0.
-        losses = [F.cross_entropy(l.flatten(0, 1), labels[..., f].flatten(),
-                                  ignore_index=-100)
-                  for f, l in enumerate(logits) if (labels[..., f] >= 0).any()]
-        loss = sum(losses) / max(1, len(losses)) + 0 * seq.sum()
-        known = labels[..., 0] >= 0
-        right = (logits[0].argmax(-1) == labels[..., 0])[known].float()
-        return loss, right.mean().item() if known.any() else 0.0
-
-
 def role_prompts(rng: random.Random, n: int) -> list[str]:
     """Captions, edit and composition instructions in equal parts."""
     out = []
@@ -355,57 +317,6 @@ def pretrain_roles(text, head, steps: int, rng: random.Random, log) -> None:
             log(f"role step {step}: loss {loss.item():.4f}, places right {right:.1%}")
 
 
-class FocusHead(torch.nn.Module):
-    """Predicts, from the source image's tokens after the transformer's
-    first single-stream block, which of them show the object a recolor
-    instruction names. Training only (not saved). Why: run 7 recolored the
-    named object of a two-object source 5 times in 50 (it recolored both,
-    or the other one); "make the square red" does not say where the square
-    is, so the word roles cannot, and the flow loss alone did not teach the
-    transformer to find it in 4400 steps."""
-
-    def __init__(self, model):
-        super().__init__()
-        width = model.config.num_attention_heads * model.config.attention_head_dim
-        self.linear = torch.nn.Linear(width, 1)
-        self.hidden = None
-        model.single_transformer_blocks[0].register_forward_hook(self._keep)
-
-    def _keep(self, module, inputs, output):
-        self.hidden = output[1]  # (text, image) states; image: target, references
-
-    def forward(self, masks: list) -> torch.Tensor:
-        """Binary cross entropy over the examples with a mask ([GRID*GRID]
-        per example, None for the others) of the last forward pass."""
-        rows = [i for i, m in enumerate(masks) if m is not None]
-        if not rows:
-            return self.hidden.sum() * 0
-        source = self.hidden[rows, GRID * GRID:2 * GRID * GRID]
-        return F.binary_cross_entropy_with_logits(
-            self.linear(source).squeeze(-1), torch.stack([masks[i] for i in rows]))
-
-
-def object_cells(scene: scenes.Scene, index: int) -> torch.Tensor:
-    """[GRID * GRID]: 1 for the packed tokens whose pixels are at least 40 %
-    the scene's object `index` (one token is 8x8 pixels)."""
-    alone = scenes.Scene(scene.background, (scene.objects[index],))
-    background = np.array(scenes.BACKGROUNDS[scene.background])
-    on = (scenes.render(alone, SIZE) != background).any(-1).astype(np.float32)
-    cell = SIZE // GRID
-    cover = on.reshape(GRID, cell, GRID, cell).mean((1, 3))
-    return torch.from_numpy((cover >= 0.4).astype(np.float32)).flatten()
-
-
-def recolored_cells(source: scenes.Scene, target: scenes.Scene):
-    """object_cells of the object a recolor changed; None for an edit that
-    adds an object."""
-    if len(source.objects) != len(target.objects):
-        return None
-    index = next(i for i, (a, b) in enumerate(zip(source.objects, target.objects))
-                 if a != b)
-    return object_cells(source, index)
-
-
 def sample_batch(task: str, n: int, rng: random.Random):
     """(prompts, [reference scenes per slot], target scenes, focus masks:
     recolored_cells for a recolor whose instruction is kept, else None)."""
@@ -423,7 +334,7 @@ def sample_batch(task: str, n: int, rng: random.Random):
             prompts.append(text)
             refs.append((src,))
             targets.append(target)
-            masks.append(recolored_cells(src, target))
+            masks.append(recolored_cells(src, target, SIZE, GRID))
         else:
             text, first, second, target = scenes.random_composition(rng)
             prompts.append(text)
@@ -463,7 +374,7 @@ def task_loss(model, text, heads, latents, task, rng, gen, t_shift: float):
 
 
 def train_transformer(model, text, role_head, latents, steps, rng, log, t_shift):
-    heads = (role_head, FocusHead(model))
+    heads = (role_head, FocusHead(model, GRID * GRID))
     params = list(model.parameters()) + list(text.clip.parameters()) + \
         list(text.t5.parameters()) + [p for h in heads for p in h.parameters()]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
@@ -548,7 +459,7 @@ def main() -> None:
     t5_vocabulary(t5_dir)
     text = TextEncoders(t5_dir)
     log(f"T5 vocabulary: {len(text.t5_tok)} pieces")
-    head = RoleHead(T5_SHAPE["d_model"])
+    head = RoleHead(T5_SHAPE["d_model"], TEXT_TOKENS)
     pretrain_roles(text, head, ROLE_STEPS, rng, log)
     log(f"transformer: {sum(p.numel() for p in transformer.parameters()) / 1e6:.2f} M "
         f"parameters; vae {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M")
