@@ -119,7 +119,7 @@ if ((run_main_job)); then
   # True classifier-free guidance against the empty prompt the model was
   # trained with (" " encodes as "" does).
   build/bin/kiln generate build/shapes-demo.kiln \
-    -p "a yellow triangle on a black background" \
+    -p "a red circle left of a blue square on a white background" \
     --true-cfg 3 --negative-prompt " " --seed 1 -o build/kiln-example.png
 fi
 echo "==> Done. Run the tests with: ctest --test-dir build --output-on-failure"
