@@ -19,6 +19,23 @@ import scenes
 from roles import word_roles
 
 
+def model_width(model) -> int:
+    return model.config.num_attention_heads * model.config.attention_head_dim
+
+
+class ImageStates:
+    """Keeps the image-token states a transformer block outputs in the last
+    forward pass (both FLUX block kinds return (text, image); the image
+    states are the target's tokens, then each reference's)."""
+
+    def __init__(self, block):
+        self.hidden = None
+        block.register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output):
+        self.hidden = output[1]
+
+
 class RoleHead(torch.nn.Module):
     """Predicts each T5 token's word role (roles.py: place, shape, color,
     reference image of the object its word belongs to) from the encoder's
@@ -75,23 +92,65 @@ class FocusHead(torch.nn.Module):
     def __init__(self, model, image_tokens: int):
         super().__init__()
         self.image_tokens = image_tokens
-        width = model.config.num_attention_heads * model.config.attention_head_dim
-        self.linear = torch.nn.Linear(width, 1)
-        self.hidden = None
-        model.single_transformer_blocks[0].register_forward_hook(self._keep)
-
-    def _keep(self, module, inputs, output):
-        self.hidden = output[1]  # (text, image) states; image: target, references
+        self.linear = torch.nn.Linear(model_width(model), 1)
+        self.tap = ImageStates(model.single_transformer_blocks[0])
 
     def forward(self, masks: list) -> torch.Tensor:
         """Binary cross entropy over the examples with a mask ([image_tokens]
         per example, None for the others) of the last forward pass."""
         rows = [i for i, m in enumerate(masks) if m is not None]
         if not rows:
-            return self.hidden.sum() * 0
-        source = self.hidden[rows, self.image_tokens:2 * self.image_tokens]
+            return self.tap.hidden.sum() * 0
+        source = self.tap.hidden[rows, self.image_tokens:2 * self.image_tokens]
         return F.binary_cross_entropy_with_logits(
             self.linear(source).squeeze(-1), torch.stack([masks[i] for i in rows]))
+
+
+class ImageRoleHead(torch.nn.Module):
+    """Predicts, for every token of the reference images (an edit's source,
+    a composition's references) after the last double-stream block, the
+    shape, color and place of the object the token shows. Training only
+    (not saved). Why (session 12): run 8 recolored the named object of a
+    two-object source 11 times in 50, and its failures redraw the scene
+    rather than copy it: "make the square yellow" on a red triangle above a
+    green square gave a yellow square above a green circle. The source's
+    objects were not bound to their shapes token by token, as the text's
+    words were not before the role head (run 6 -> 7: compositions 11 ->
+    98 %); this head asks the image stream for the same binding."""
+
+    FIELDS = RoleHead.FIELDS[:3]
+
+    def __init__(self, model, image_tokens: int, size: int, grid: int):
+        super().__init__()
+        self.image_tokens, self.size, self.grid = image_tokens, size, grid
+        self.linear = torch.nn.Linear(model_width(model),
+                                      sum(len(v) for _, v in self.FIELDS))
+        self.tap = ImageStates(model.transformer_blocks[-1])
+        self.labels: dict[scenes.Scene, torch.Tensor] = {}
+
+    def _labels(self, scene: scenes.Scene) -> torch.Tensor:
+        """[image_tokens, fields] class indices, -100 on the background."""
+        if scene not in self.labels:
+            table = torch.full((self.image_tokens, len(self.FIELDS)), -100)
+            for index, obj in enumerate(scene.objects):
+                on = object_cells(scene, index, self.size, self.grid) > 0
+                for f, (name, values) in enumerate(self.FIELDS):
+                    table[on, f] = values.index(getattr(obj, name))
+            self.labels[scene] = table
+        return self.labels[scene]
+
+    def forward(self, ref_slots: list) -> torch.Tensor:
+        """Mean cross entropy over the fields and the reference tokens of the
+        last forward pass (ref_slots: the scenes of each reference slot)."""
+        if not ref_slots:
+            return self.tap.hidden.sum() * 0
+        labels = torch.cat([torch.stack([self._labels(s) for s in slot])
+                            for slot in ref_slots], 1)
+        states = self.tap.hidden[:, self.image_tokens:]
+        logits = self.linear(states).split([len(v) for _, v in self.FIELDS], -1)
+        return sum(F.cross_entropy(l.flatten(0, 1), labels[..., f].flatten(),
+                                   ignore_index=-100)
+                   for f, l in enumerate(logits)) / len(self.FIELDS)
 
 
 def object_cells(scene: scenes.Scene, index: int, size: int, grid: int) -> torch.Tensor:

@@ -144,7 +144,11 @@ def random_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
         relation = RELATIONS[pair]
         return (f"add a {color} {shape} {relation} the {obj.shape}",
                 Scene(scene.background, (added, moved)))
-    index = rng.randrange(len(scene.objects))
+    return recolor(rng, scene, rng.randrange(len(scene.objects)))
+
+
+def recolor(rng: random.Random, scene: Scene, index: int) -> tuple[str, Scene]:
+    """"make the circle green": object `index` in a color no object has."""
     obj = scene.objects[index]
     taken = {o.color for o in scene.objects}
     color = rng.choice(sorted(set(COLORS) - taken))
