@@ -107,29 +107,37 @@ class FocusHead(torch.nn.Module):
 
 
 class ImageRoleHead(torch.nn.Module):
-    """Predicts, for every token of the reference images (an edit's source,
-    a composition's references) after the last double-stream block, the
-    shape, color and place of the object the token shows. Training only
-    (not saved). Why (session 12): run 8 recolored the named object of a
-    two-object source 11 times in 50, and its failures redraw the scene
-    rather than copy it: "make the square yellow" on a red triangle above a
-    green square gave a yellow square above a green circle. The source's
-    objects were not bound to their shapes token by token, as the text's
-    words were not before the role head (run 6 -> 7: compositions 11 ->
-    98 %); this head asks the image stream for the same binding."""
+    """Predicts, for every image token after `block`, the shape, color and
+    place of the object the token shows. Training only (not saved). Two of
+    them train (train.py): one on the reference images' tokens (an edit's
+    source, a composition's references) after the last double-stream block,
+    one on the target's tokens after the second single-stream block.
+
+    Why (session 12): run 8 recolored the named object of a two-object
+    source 11 times in 50, and its failures redraw the scene rather than
+    copy it: "make the square yellow" on a red triangle above a green
+    square gave a yellow square above a green circle. The source's objects
+    were not bound to their shapes token by token, as the text's words were
+    not before the role head (run 6 -> 7: compositions 11 -> 98 %). With the
+    source head alone (run 9: 14 of 50) the named object came out right
+    more often, but the other one took the named object's old or new
+    color: the target's tokens must also say, early, which object they
+    draw, which the flow loss at high noise says only faintly."""
 
     FIELDS = RoleHead.FIELDS[:3]
 
-    def __init__(self, model, image_tokens: int, size: int, grid: int):
+    def __init__(self, model, block, image_tokens: int, size: int, grid: int):
         super().__init__()
         self.image_tokens, self.size, self.grid = image_tokens, size, grid
         self.linear = torch.nn.Linear(model_width(model),
                                       sum(len(v) for _, v in self.FIELDS))
-        self.tap = ImageStates(model.transformer_blocks[-1])
-        self.labels: dict[scenes.Scene, torch.Tensor] = {}
+        self.tap = ImageStates(block)
+        self.labels: dict[scenes.Scene | None, torch.Tensor] = {
+            None: torch.full((image_tokens, len(self.FIELDS)), -100)}
 
-    def _labels(self, scene: scenes.Scene) -> torch.Tensor:
-        """[image_tokens, fields] class indices, -100 on the background."""
+    def _labels(self, scene: scenes.Scene | None) -> torch.Tensor:
+        """[image_tokens, fields] class indices, -100 on the background (and
+        everywhere for None)."""
         if scene not in self.labels:
             table = torch.full((self.image_tokens, len(self.FIELDS)), -100)
             for index, obj in enumerate(scene.objects):
@@ -139,18 +147,24 @@ class ImageRoleHead(torch.nn.Module):
             self.labels[scene] = table
         return self.labels[scene]
 
-    def forward(self, ref_slots: list) -> torch.Tensor:
-        """Mean cross entropy over the fields and the reference tokens of the
-        last forward pass (ref_slots: the scenes of each reference slot)."""
-        if not ref_slots:
-            return self.tap.hidden.sum() * 0
-        labels = torch.cat([torch.stack([self._labels(s) for s in slot])
-                            for slot in ref_slots], 1)
-        states = self.tap.hidden[:, self.image_tokens:]
+    def forward(self, segments: list) -> torch.Tensor:
+        """Mean cross entropy over the fields and the tokens of the last
+        forward pass. segments[i]: the scene each batch row's image i shows
+        (0 the target, then the references), None for an image or a row
+        to leave out."""
+        used = [(i, seg) for i, seg in enumerate(segments) if seg is not None]
+        t = self.image_tokens
+        states = torch.cat([self.tap.hidden[:, i * t:(i + 1) * t] for i, _ in used] or
+                           [self.tap.hidden[:, :0]], 1)
+        labels = torch.cat([torch.stack([self._labels(s) for s in seg])
+                            for _, seg in used] or
+                           [torch.zeros(states.shape[0], 0, len(self.FIELDS),
+                                        dtype=torch.long)], 1)
         logits = self.linear(states).split([len(v) for _, v in self.FIELDS], -1)
-        return sum(F.cross_entropy(l.flatten(0, 1), labels[..., f].flatten(),
-                                   ignore_index=-100)
-                   for f, l in enumerate(logits)) / len(self.FIELDS)
+        losses = [F.cross_entropy(l.flatten(0, 1), labels[..., f].flatten(),
+                                  ignore_index=-100)
+                  for f, l in enumerate(logits) if (labels[..., f] >= 0).any()]
+        return sum(losses) / max(1, len(losses)) + 0 * self.tap.hidden.sum()
 
 
 def object_cells(scene: scenes.Scene, index: int, size: int, grid: int) -> torch.Tensor:

@@ -95,7 +95,7 @@ ROLE_STEPS = 600
 ROLE_WEIGHT = 0.1
 # The focus head's loss weight (FocusHead).
 FOCUS_WEIGHT = 0.1
-# The image role head's loss weight (ImageRoleHead, session 12).
+# The image role heads' loss weight (ImageRoleHead, session 12).
 IMAGE_ROLE_WEIGHT = 0.1
 # Two-object recolors whose source comes again in the same batch with the
 # other object recolored: "make the circle green" next to "make the square
@@ -366,7 +366,8 @@ def sample_batch(task: str, n: int, rng: random.Random):
 
 def task_loss(model, text, heads, latents, task, rng, gen, t_shift: float):
     """(flow-matching loss, role loss, focus loss, image role loss) of one
-    batch of `task`; heads: (RoleHead, FocusHead, ImageRoleHead)."""
+    batch of `task`; heads: (RoleHead, FocusHead, ImageRoleHead on the
+    references, ImageRoleHead on the target)."""
     prompts, ref_slots, targets, masks = sample_batch(task, BATCH[task], rng)
     x0 = latents(targets)
     b = x0.shape[0]
@@ -384,12 +385,15 @@ def task_loss(model, text, heads, latents, task, rng, gen, t_shift: float):
                 img_ids=ids, txt_ids=torch.zeros(seq.shape[1], 3),
                 guidance=torch.full((b,), GUIDANCE), return_dict=False)[0]
     return (F.mse_loss(out[:, :GRID * GRID], noise - x0), heads[0](seq, prompts)[0],
-            heads[1](masks), heads[2](ref_slots))
+            heads[1](masks), heads[2]([None] + ref_slots) +
+            heads[3]([[None if p == "" else s for p, s in zip(prompts, targets)]]))
 
 
 def train_transformer(model, text, role_head, latents, steps, rng, log, t_shift):
     heads = (role_head, FocusHead(model, GRID * GRID),
-             ImageRoleHead(model, GRID * GRID, SIZE, GRID))
+             ImageRoleHead(model, model.transformer_blocks[-1], GRID * GRID, SIZE, GRID),
+             ImageRoleHead(model, model.single_transformer_blocks[1], GRID * GRID,
+                           SIZE, GRID))
     params = list(model.parameters()) + list(text.clip.parameters()) + \
         list(text.t5.parameters()) + [p for h in heads for p in h.parameters()]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
@@ -408,7 +412,7 @@ def train_transformer(model, text, role_head, latents, steps, rng, log, t_shift)
              IMAGE_ROLE_WEIGHT * image_role).backward()
             for key, value in ((task, loss), ("roles", role)) + (
                     (("focus", focus),) if task == "edit" else ()) + (
-                    ((f"image roles {task}", image_role),) if task != "t2i" else ()):
+                    ((f"image roles {task}", image_role),)):
                 smooth[key] = 0.98 * smooth.get(key, value.item()) + 0.02 * value.item()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
