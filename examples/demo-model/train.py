@@ -18,9 +18,12 @@ Stages, each with fixed seeds:
      text-to-image from captions, Kontext-style edits (the source image's
      latents appended to the sequence with RoPE index 1) and compositions
      (two references, indices 1 and 2), loss on the target tokens, plus
-     the role loss and, for recolors, the focus loss (which source tokens
-     show the named object), each weighted 0.1. Each step is one batch per
-     task, so every batch has one sequence length.
+     the role loss, for recolors the focus loss (which source tokens show
+     the named object) and the image role losses (what object each
+     reference's and the target's tokens show), each weighted 0.1. Each
+     step is one batch per task, so every batch has one sequence length;
+     half of the two-object recolors come in pairs (the same source, each
+     object named once).
 
 Why the text side changed (session 9): the tiny model's tokenizers (CLIP
 1000, T5 400 pieces, trained on another corpus) cut "triangle" into
