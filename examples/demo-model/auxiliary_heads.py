@@ -153,13 +153,12 @@ class ImageRoleHead(torch.nn.Module):
         (0 the target, then the references), None for an image or a row
         to leave out."""
         used = [(i, seg) for i, seg in enumerate(segments) if seg is not None]
+        if not used:  # a text-to-image batch has no references
+            return self.tap.hidden.sum() * 0
         t = self.image_tokens
-        states = torch.cat([self.tap.hidden[:, i * t:(i + 1) * t] for i, _ in used] or
-                           [self.tap.hidden[:, :0]], 1)
+        states = torch.cat([self.tap.hidden[:, i * t:(i + 1) * t] for i, _ in used], 1)
         labels = torch.cat([torch.stack([self._labels(s) for s in seg])
-                            for _, seg in used] or
-                           [torch.zeros(states.shape[0], 0, len(self.FIELDS),
-                                        dtype=torch.long)], 1)
+                            for _, seg in used], 1)
         logits = self.linear(states).split([len(v) for _, v in self.FIELDS], -1)
         losses = [F.cross_entropy(l.flatten(0, 1), labels[..., f].flatten(),
                                   ignore_index=-100)
