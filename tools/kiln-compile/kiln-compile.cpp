@@ -123,6 +123,14 @@ static cl::opt<std::string> target(
              "runtime picks by --device"),
     cl::init("cpu"), cl::cat(kilnCategory));
 
+static cl::opt<std::string> cudaMatmul(
+    "cuda-matmul",
+    cl::desc("How the CUDA target computes linears and matmuls: bf16 (the "
+             "default: on tensor cores, mma.sync with inputs rounded to bf16 "
+             "and f32 accumulation, like torch's bf16) or f32 (exact, like "
+             "the CPU target, one output element per thread; slower)"),
+    cl::init("bf16"), cl::cat(kilnCategory));
+
 static cl::opt<std::string> weights(
     "weights",
     cl::desc("Storage of the linears' weights in the artifact: f32, bf16 "
@@ -209,6 +217,11 @@ int main(int argc, char **argv) {
                  << "': expected f32, bf16, fp8-e4m3 or auto\n";
     return 2;
   }
+  if (cudaMatmul != "bf16" && cudaMatmul != "f32") {
+    llvm::errs() << "kiln-compile: bad --cuda-matmul '" << cudaMatmul
+                 << "': expected bf16 or f32\n";
+    return 2;
+  }
   bool fp8Weights = weights == "fp8-e4m3";
   bool bf16Weights = fp8Weights || weights == "bf16" ||
                      (weights == "auto" && checkpointHasBf16(modelDir));
@@ -227,6 +240,7 @@ int main(int argc, char **argv) {
         return 2;
       }
       cudaTarget = *cuda;
+      cudaTarget->tensorCores = cudaMatmul == "bf16";
       continue;
     }
     std::vector<std::string> levels = {name.str()};

@@ -57,18 +57,21 @@ std::string findCudaToolkit() {
 /// Dispatch kernels to gpu.func kernels in LLVM's NVVM dialect, then PTX.
 /// materialize-zero-init puts back what dispatch formation folded for the
 /// CPU target (zero and bias starts, fused epilogues) as ops of the same
-/// kernel, which distribute-to-threads orders per output element.
+/// kernel, which distribute-to-threads orders per output element;
+/// tile-contractions first takes the kernels whose contraction can run on
+/// tensor cores.
 static std::string kernelPipeline(const CudaTarget &target,
                                   llvm::StringRef toolkit) {
   return llvm::formatv(
-             "kiln-cpu-materialize-zero-init,kiln-cuda-distribute-to-threads,"
+             "kiln-cpu-materialize-zero-init,{3}kiln-cuda-distribute-to-threads,"
              "kiln-cuda-outline-kernels{{block-size={0}},kiln-expand-fp8,"
              "canonicalize,cse,"
              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
              "canonicalize,nvvm-attach-target{{chip={1} O=3},"
              "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"
              "gpu-module-to-binary{{format=isa toolkit={2}}",
-             kCudaBlockSize, target.chip, toolkit)
+             kCudaBlockSize, target.chip, toolkit,
+             target.tensorCores ? "kiln-cuda-tile-contractions," : "")
       .str();
 }
 

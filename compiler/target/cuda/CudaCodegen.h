@@ -25,6 +25,10 @@ struct CudaTarget {
   std::string chip;        // LLVM's NVPTX CPU: "sm_90a"
   int computeCapability;   // 90
   bool archSpecific;       // "a" targets run on exactly that capability
+  // Contractions on tensor cores (kiln-cuda-tile-contractions: inputs
+  // rounded to bf16, f32 accumulation), else in f32 one output element per
+  // thread, exactly as on the CPU.
+  bool tensorCores = true;
 };
 
 /// The target for `spec`, "cuda:sm_<major><minor>[a]" (sm_80 and newer);

@@ -9,13 +9,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/FlashAttentionLoops.h"
+#include "compiler/target/cuda/LinalgBodyEmitter.h"
 #include "compiler/target/cuda/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/IRMapping.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_DISTRIBUTETOTHREADSPASS
@@ -35,47 +35,6 @@ std::pair<Value, Value> threadStartAndStride(OpBuilder &b, Location loc) {
   Value start = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, block, blockSize), thread);
   return {start, arith::MulIOp::create(b, loc, gridSize, blockSize)};
-}
-
-/// The values of `map`'s results at the loop indices `ivs`.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
-                            ValueRange ivs) {
-  SmallVector<Value> results;
-  for (unsigned i = 0; i < map.getNumResults(); ++i)
-    results.push_back(
-        affine::AffineApplyOp::create(b, loc, map.getSubMap({i}), ivs));
-  return results;
-}
-
-/// The op's body at loop indices `ivs`, its output arguments replaced by
-/// `accs`; returns the yielded values.
-SmallVector<Value> emitBody(OpBuilder &b, Location loc, linalg::LinalgOp op,
-                            ValueRange ivs, ValueRange accs) {
-  Block *body = op.getBlock();
-  IRMapping mapping;
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    Value value = input->get();
-    BlockArgument arg = body->getArgument(input->getOperandNumber());
-    if (isa<MemRefType>(value.getType()))
-      value = memref::LoadOp::create(
-          b, loc, value,
-          applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
-    mapping.map(arg, value);
-  }
-  for (auto [i, acc] : llvm::enumerate(accs))
-    if (acc)
-      mapping.map(body->getArgument(op.getNumDpsInputs() + i), acc);
-  for (Operation &inner : body->without_terminator()) {
-    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-      mapping.map(index.getResult(), ivs[index.getDim()]);
-      continue;
-    }
-    b.clone(inner, mapping);
-  }
-  SmallVector<Value> results;
-  for (Value yielded : body->getTerminator()->getOperands())
-    results.push_back(mapping.lookupOrDefault(yielded));
-  return results;
 }
 
 /// Rewrites `op` into the grid-stride loop the pass description shows.
@@ -187,17 +146,6 @@ void distributeAttention(FlashAttentionOp op, Value start, Value stride) {
   Value batch = arith::DivUIOp::create(b, loc, rest, sizes[1]);
   emitFlashAttentionRow(b, loc, op, batch, query, head);
   op->erase();
-}
-
-/// The buffer a view is of: through subviews, reshapes and casts.
-Value rootBuffer(Value view) {
-  while (Operation *def = view.getDefiningOp()) {
-    auto viewLike = dyn_cast<ViewLikeOpInterface>(def);
-    if (!viewLike)
-      break;
-    view = viewLike.getViewSource();
-  }
-  return view;
 }
 
 LogicalResult distributeKernel(func::FuncOp kernel) {

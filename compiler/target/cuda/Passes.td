@@ -47,6 +47,58 @@ def DistributeToThreadsPass
                            "mlir::scf::SCFDialect"];
 }
 
+def TileContractionsPass
+    : Pass<"kiln-cuda-tile-contractions", "mlir::ModuleOp"> {
+  let summary = "Contractions on tensor cores: warp tiles of mma.sync "
+                "m16n8k16 (bf16 inputs, f32 accumulation)";
+  let description = [{
+    Rewrites a `kiln.dispatch` kernel made of one contraction (one m, one n
+    and one k loop, any batch loops; inputs f32 or bf16, output f32; a body
+    that multiplies and accumulates, widening bf16) and, around it,
+    elementwise ops that write the contraction's output in place (the zero
+    or bias start and the epilogue kiln-cpu-materialize-zero-init puts
+    back) into warp tiles on tensor cores. Kernels of any other form are
+    left to kiln-cuda-distribute-to-threads.
+
+    Warp `w` of the grid takes the 32x32 output tiles `w, w + warps, ...`
+    (batch-major, then m, then n); for each it holds 2x4 m16n8k16
+    accumulator fragments (32 f32 per lane), loads the A and B fragments
+    straight from global memory in the layout PTX's `mma.sync` defines for
+    `.bf16` (f32 inputs rounded to nearest even), steps k by 16, and
+    multiplies on the tensor cores. Loads past an edge (m, n or k not a
+    multiple of the tile) read zero, stores past it are skipped. The
+    elementwise ops run on the elements of the lane's accumulator
+    fragments: the ones before the contraction where the lane loads its
+    start, the ones after it where it stores the result, so ownership stays
+    per element and no barrier is needed. The grid may have any size (the
+    runtime sizes it by output elements, at least a warp per tile).
+
+    ```mlir
+    // Before: a linear with a bias start and a GELU epilogue, as three ops.
+    linalg.generic {bias broadcast} ins(%bias) outs(%c)
+    linalg.generic {c[m, n] += a[m, k] * w[n, k]} ins(%a, %w) outs(%c)
+    linalg.generic {gelu in place} outs(%c)
+    // After (schematically):
+    scf.for %tile = %warp to %tiles step %warps {
+      %c0 ... %c31 = (bias broadcast; load c) at the lane's 32 elements
+      %acc:32 = scf.for %k = 0 to %K step 16 iter_args(...) {
+        %a_frag = 2 x 4 packed bf16 pairs, %b_frag = 4 x 2 pairs
+        nvvm.mma.sync A[...] B[...] C[...] {shape = m16n8k16, bf16} x 8
+      }
+      (store c; gelu in place) at the lane's 32 elements, inside the edge
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def OutlineGpuKernelsPass
     : Pass<"kiln-cuda-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Moves the kiln.dispatch functions into a gpu.module as "

@@ -1,0 +1,478 @@
+//===- TileContractions.cpp - Contractions on tensor cores ----------------===//
+//
+// The linears dominate a diffusion transformer's time, and one thread per
+// output element (kiln-cuda-distribute-to-threads) runs them on the CUDA
+// cores at a small fraction of what the tensor cores do. This pass gives a
+// kernel made of a contraction and its in-place elementwise neighbours to
+// warps that multiply 16x8x16 blocks with mma.sync (bf16 inputs, f32
+// accumulation, sm_80 and newer), and keeps the elementwise ops on the
+// elements each lane's accumulator fragment holds.
+//
+// The fragment layouts are PTX ISA's for mma.m16n8k16 with .bf16 inputs
+// ("Matrix Fragments for mma.m16n8k16 with floating point type"): with
+// group = lane / 4 and inGroup = lane % 4,
+//   A (16x16, row): register q holds (row group + 8 * (q % 2),
+//                   cols 2 * inGroup + 8 * (q / 2) + {0, 1})
+//   B (16x8, col):  register q holds (rows 2 * inGroup + 8 * q + {0, 1},
+//                   col group)
+//   C (16x8, f32):  element r is (row group + 8 * (r / 2),
+//                   col 2 * inGroup + r % 2)
+// each register packing its two bf16 values with the lower column (A) or
+// row (B) in the low 16 bits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dispatch/ContractionLike.h"
+#include "compiler/target/cuda/LinalgBodyEmitter.h"
+#include "compiler/target/cuda/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_TILECONTRACTIONSPASS
+#include "compiler/target/cuda/Passes.h.inc"
+
+namespace {
+
+constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
+constexpr int64_t kWarpSize = 32;
+// One mma.sync.m16n8k16, and a warp's output tile of kMmasM x kMmasN of
+// them: 32 x 32 elements, 32 f32 accumulators per lane, enough reuse of
+// each loaded fragment (an A fragment feeds 4 mmas, a B fragment 2)
+// without spilling.
+constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
+constexpr int64_t kMmasM = 2, kMmasN = 4;
+constexpr int64_t kTileM = kMmaM * kMmasM, kTileN = kMmaN * kMmasN;
+constexpr int64_t kAccsPerMma = 4;
+
+/// A kernel this pass rewrites: the contraction and the elementwise ops
+/// that write its output in place before it (its start) and after it (its
+/// epilogue), each in program order.
+struct TensorCoreKernel {
+  linalg::LinalgOp contraction;
+  linalg::ContractionDimensions dims;
+  SmallVector<linalg::LinalgOp> before, after;
+};
+
+Type elementType(Value v) { return getElementTypeOrSelf(v.getType()); }
+
+/// The block argument `v` is, directly or through an arith.extf.
+BlockArgument widenedArg(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+    v = ext.getIn();
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// Whether the body of `op` yields out + in0 * in1 (either order of the
+/// factors; bf16 inputs widened to f32): what the tensor cores compute. A
+/// third input (the bias kiln-cpu-materialize-zero-init wrote before the
+/// op) is allowed when the body ignores it.
+bool isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  unsigned outArg = op.getNumDpsInputs();
+  for (unsigned i = 2; i < op.getNumDpsInputs(); ++i)
+    if (!body->getArgument(i).use_empty())
+      return false;
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value product = add.getRhs();
+  if (add.getLhs() != body->getArgument(outArg)) {
+    product = add.getLhs();
+    if (add.getRhs() != body->getArgument(outArg))
+      return false;
+  }
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  BlockArgument x = widenedArg(mul.getLhs()), y = widenedArg(mul.getRhs());
+  return x && y && x.getArgNumber() + y.getArgNumber() == 1 &&
+         x.getArgNumber() <= 1 && y.getArgNumber() <= 1;
+}
+
+/// The contraction dims of `op` when it is a multiply-accumulate on
+/// memrefs with one n and one k loop (any number of m loops: a linear on
+/// [batch, tokens, k] activations has two), f32 or bf16 inputs indexed by
+/// projected permutations and an f32 output.
+std::optional<linalg::ContractionDimensions>
+tensorCoreDims(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() < 2 ||
+      op.getNumDpsInits() != 1 ||
+      !elementType(op.getDpsInits()[0]).isF32())
+    return std::nullopt;
+  for (Value input : ValueRange(op.getDpsInputs()).take_front(2)) {
+    Type type = elementType(input);
+    if (!isa<MemRefType>(input.getType()) || !(type.isF32() || type.isBF16()))
+      return std::nullopt;
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[0].isProjectedPermutation() ||
+      !maps[1].isProjectedPermutation() ||
+      !maps.back().isProjectedPermutation() || !isMultiplyAccumulate(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims = contractionLikeDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+      dims->k.size() != 1 ||
+      dims->batch.size() + dims->m.size() + 2 !=
+          static_cast<size_t>(op.getNumLoops()))
+    return std::nullopt;
+  return *dims;
+}
+
+/// Whether `op` is an all-parallel op that writes `out` (and only it) in
+/// place, element by element, without reading `out`'s buffer as an input:
+/// the lane that owns an element can run it there.
+bool isInPlaceElementwise(linalg::LinalgOp op, Value out) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getDpsInits()[0] != out || op.getNumReductionLoops() != 0 ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isPermutation())
+    return false;
+  return llvm::none_of(op.getDpsInputs(), [&](Value input) {
+    return rootBuffer(input) == rootBuffer(out);
+  });
+}
+
+/// The kernel's contraction and neighbours, when it has this pass's form.
+std::optional<TensorCoreKernel> matchKernel(func::FuncOp kernel) {
+  Block &entry = kernel.getBody().front();
+  SmallVector<linalg::LinalgOp> ops;
+  kernel.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  TensorCoreKernel match;
+  for (linalg::LinalgOp op : ops)
+    if (std::optional<linalg::ContractionDimensions> dims = tensorCoreDims(op)) {
+      if (match.contraction)
+        return std::nullopt;  // one contraction per kernel
+      match.contraction = op;
+      match.dims = *dims;
+    }
+  if (!match.contraction || match.contraction->getBlock() != &entry)
+    return std::nullopt;
+  Value out = match.contraction.getDpsInits()[0];
+  for (linalg::LinalgOp op : ops) {
+    if (op == match.contraction)
+      continue;
+    if (op->getBlock() != &entry || !isInPlaceElementwise(op, out))
+      return std::nullopt;
+    (op->isBeforeInBlock(match.contraction) ? match.before : match.after)
+        .push_back(op);
+  }
+  return match;
+}
+
+/// Emits the warp tiles of one matched kernel (the pass description shows
+/// their form).
+class TileEmitter {
+public:
+  TileEmitter(const TensorCoreKernel &kernel, OpBuilder &b)
+      : kernel(kernel), op(kernel.contraction), b(b), loc(op.getLoc()) {}
+
+  void emit() {
+    SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+    auto size = [&](unsigned loop) {
+      return getValueOrCreateConstantIndexOp(b, loc, ranges[loop].size);
+    };
+    // The m loops flattened into one row index, the last one fastest.
+    sizeM = index(1);
+    for (unsigned loop : kernel.dims.m) {
+      mSizes.push_back(size(loop));
+      sizeM = mul(sizeM, mSizes.back());
+    }
+    sizeN = size(kernel.dims.n[0]);
+    sizeK = size(kernel.dims.k[0]);
+    Value batches = index(1);
+    for (unsigned loop : kernel.dims.batch) {
+      batchSizes.push_back(size(loop));
+      batches = mul(batches, batchSizes.back());
+    }
+
+    Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    Value blockSize = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+    Value gridSize = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    Value global = add(mul(block, blockSize), thread);
+    Value warp = div(global, index(kWarpSize));
+    Value warps = div(mul(gridSize, blockSize), index(kWarpSize));
+    // Blocks are whole warps (kCudaBlockSize), so the lane is the thread's
+    // place in its warp.
+    Value lane = rem(thread, index(kWarpSize));
+    group = div(lane, index(4));
+    inGroup = rem(lane, index(4));
+
+    tilesN = ceilDiv(sizeN, kTileN);
+    tilesM = ceilDiv(sizeM, kTileM);
+    Value tiles = mul(batches, mul(tilesM, tilesN));
+    auto loop = scf::ForOp::create(b, loc, warp, tiles, warps);
+    b.setInsertionPointToStart(loop.getBody());
+    emitTile(loop.getInductionVar());
+  }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  // Divisions in 32 bits: a 64-bit one is a long instruction sequence on
+  // the GPU (and made ptxas spill). What is divided here, tile numbers and
+  // flattened rows, stays below 2^32 for any output a GPU holds (2^32 rows
+  // of even one f32 are 16 GiB).
+  Value div(Value x, Value y) { return narrowed<arith::DivUIOp>(x, y); }
+  Value rem(Value x, Value y) { return narrowed<arith::RemUIOp>(x, y); }
+  template <typename OpTy> Value narrowed(Value x, Value y) {
+    Type i32 = b.getI32Type();
+    Value result =
+        OpTy::create(b, loc, arith::IndexCastUIOp::create(b, loc, i32, x),
+                     arith::IndexCastUIOp::create(b, loc, i32, y));
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), result);
+  }
+  Value ceilDiv(Value x, int64_t y) {
+    return arith::CeilDivUIOp::create(b, loc, x, index(y));
+  }
+  Value below(Value x, Value bound) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, bound);
+  }
+  /// `x` limited to the last index below `bound` (> 0 where it is used: a
+  /// tile or k step exists only for non-empty sizes).
+  Value clamp(Value x, Value bound) {
+    return arith::MinUIOp::create(
+        b, loc, x, arith::SubIOp::create(b, loc, bound, index(1)));
+  }
+
+  /// The indices of `map` (a projected permutation) at the loop indices.
+  static SmallVector<Value> indicesOf(AffineMap map, ArrayRef<Value> ivs) {
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      indices.push_back(ivs[map.getDimPosition(r)]);
+    return indices;
+  }
+
+  /// Sets the m loops of `ivs` to lane row `slot`'s.
+  void setRow(SmallVector<Value> &ivs, int64_t slot) {
+    for (auto [loop, iv] : llvm::zip(kernel.dims.m, rowIvs[slot]))
+      ivs[loop] = iv;
+  }
+
+  /// The output element at lane row `slot`, column `n` of the current
+  /// tile's batch.
+  SmallVector<Value> outputCoords(int64_t slot, Value n) {
+    SmallVector<Value> ivs(tileIvs);
+    setRow(ivs, slot);
+    ivs[kernel.dims.n[0]] = n;
+    return indicesOf(op.getIndexingMapsArray().back(), ivs);
+  }
+
+  void emitTile(Value tile) {
+    tileIvs.assign(op.getNumLoops(), index(0));
+    Value rest = tile;
+    Value n0 = mul(rem(rest, tilesN), index(kTileN));
+    rest = div(rest, tilesN);
+    Value m0 = mul(rem(rest, tilesM), index(kTileM));
+    rest = div(rest, tilesM);
+    for (int64_t i = static_cast<int64_t>(batchSizes.size()) - 1; i >= 0;
+         --i) {
+      tileIvs[kernel.dims.batch[i]] = i == 0 ? rest : rem(rest, batchSizes[i]);
+      if (i > 0)
+        rest = div(rest, batchSizes[i]);
+    }
+    // Rows of the lane's A and C fragments: group (+ 8) in each 16-row
+    // block; columns of its C fragments: 2 * inGroup (+ 1) in each 8-column
+    // block; columns of its B fragments: group in each 8-column block.
+    for (int64_t i = 0; i < kMmasM; ++i)
+      for (int64_t half = 0; half < 2; ++half) {
+        rows.push_back(add(m0, add(group, index(kMmaM * i + 8 * half))));
+        // The m loops' indices of the row (of the last row where it is past
+        // the end: such rows are loaded as zero and not stored).
+        SmallVector<Value> ivs(mSizes.size());
+        Value rest = clamp(rows.back(), sizeM);
+        for (int64_t d = static_cast<int64_t>(mSizes.size()) - 1; d >= 0; --d) {
+          ivs[d] = d == 0 ? rest : rem(rest, mSizes[d]);
+          if (d > 0)
+            rest = div(rest, mSizes[d]);
+        }
+        rowIvs.push_back(ivs);
+      }
+    for (int64_t j = 0; j < kMmasN; ++j) {
+      Value base = add(n0, index(kMmaN * j));
+      for (int64_t e = 0; e < 2; ++e)
+        cols.push_back(add(base, add(mul(inGroup, index(2)), index(e))));
+      bCols.push_back(add(base, group));
+    }
+
+    SmallVector<Value> accs = emitStart();
+    auto steps = scf::ForOp::create(
+        b, loc, index(0), sizeK, index(kMmaK), accs,
+        [&](OpBuilder &nested, Location, Value k0, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.restoreInsertionPoint(nested.saveInsertionPoint());
+          scf::YieldOp::create(b, loc, emitStep(k0, carried));
+        });
+    emitFinish(steps.getResults());
+  }
+
+  /// Where accumulator `acc` of the lane sits: its row slot and column.
+  std::pair<int64_t, Value> accElement(int64_t acc) {
+    int64_t mma = acc / kAccsPerMma, r = acc % kAccsPerMma;
+    int64_t i = mma / kMmasN, j = mma % kMmasN;
+    return {2 * i + r / 2, cols[2 * j + r % 2]};
+  }
+
+  /// The ops before the contraction at each of the lane's elements, then
+  /// the output there as the accumulator's start (zero outside the output).
+  SmallVector<Value> emitStart() {
+    Value out = op.getDpsInits()[0];
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    SmallVector<Value> accs;
+    for (int64_t acc = 0; acc < kMmasM * kMmasN * kAccsPerMma; ++acc) {
+      auto [slot, n] = accElement(acc);
+      Value inside = arith::AndIOp::create(b, loc, below(rows[slot], sizeM),
+                                           below(n, sizeN));
+      auto start = scf::IfOp::create(
+          b, loc, inside,
+          [&](OpBuilder &nested, Location) {
+            OpBuilder::InsertionGuard guard(b);
+            b.restoreInsertionPoint(nested.saveInsertionPoint());
+            SmallVector<Value> coords = outputCoords(slot, n);
+            for (linalg::LinalgOp first : kernel.before)
+              emitElementAt(b, loc, first, coords);
+            scf::YieldOp::create(
+                b, loc, ValueRange{memref::LoadOp::create(b, loc, out, coords)});
+          },
+          [&](OpBuilder &nested, Location) {
+            scf::YieldOp::create(nested, loc, zero);
+          });
+      accs.push_back(start.getResult(0));
+    }
+    return accs;
+  }
+
+  /// The contraction's operand `which` (0: A, 1: B) at lane row `slot`
+  /// (A) or B column `slot`, k `k`: zero outside the operand, as bf16.
+  Value loadOperand(unsigned which, int64_t slot, Value k) {
+    OpOperand *operand = op.getDpsInputOperand(which);
+    Value row = which == 0 ? rows[slot] : bCols[slot];
+    Value rowSize = which == 0 ? sizeM : sizeN;
+    SmallVector<Value> ivs(tileIvs);
+    if (which == 0)
+      setRow(ivs, slot);
+    else
+      ivs[kernel.dims.n[0]] = clamp(row, sizeN);
+    ivs[kernel.dims.k[0]] = clamp(k, sizeK);
+    Value loaded = memref::LoadOp::create(
+        b, loc, operand->get(),
+        indicesOf(op.getMatchingIndexingMap(operand), ivs));
+    Type type = loaded.getType();
+    Value inside = arith::AndIOp::create(b, loc, below(row, rowSize),
+                                         below(k, sizeK));
+    Value zero = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+    Value value = arith::SelectOp::create(b, loc, inside, loaded, zero);
+    if (!type.isBF16())
+      value = arith::TruncFOp::create(b, loc, b.getBF16Type(), value);
+    return value;
+  }
+
+  /// Two bf16 values in one register, `low` in the low half.
+  Value pack(Value low, Value high) {
+    auto widen = [&](Value half) {
+      Value bits = arith::BitcastOp::create(b, loc, b.getI16Type(), half);
+      return arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
+    };
+    Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
+    return arith::OrIOp::create(
+        b, loc, widen(low),
+        arith::ShLIOp::create(b, loc, widen(high), shift));
+  }
+
+  /// The register holding operand `which`'s values at `slot` (as
+  /// loadOperand) and k `k`, `k + 1`.
+  Value loadPair(unsigned which, int64_t slot, Value k) {
+    return pack(loadOperand(which, slot, k),
+                loadOperand(which, slot, add(k, index(1))));
+  }
+
+  /// One k step of 16: the lane's A and B fragments, then the mmas.
+  SmallVector<Value> emitStep(Value k0, ValueRange accs) {
+    Value kLane = add(k0, mul(inGroup, index(2)));
+    Value kHigh = add(kLane, index(8));
+    SmallVector<SmallVector<Value>> a(kMmasM), bFrags(kMmasN);
+    for (int64_t i = 0; i < kMmasM; ++i)
+      for (int64_t q = 0; q < 4; ++q)
+        a[i].push_back(loadPair(0, 2 * i + q % 2, q < 2 ? kLane : kHigh));
+    for (int64_t j = 0; j < kMmasN; ++j)
+      for (Value k : {kLane, kHigh})
+        bFrags[j].push_back(loadPair(1, j, k));
+
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(kAccsPerMma, f32));
+    SmallVector<Value> results;
+    for (int64_t i = 0; i < kMmasM; ++i)
+      for (int64_t j = 0; j < kMmasN; ++j) {
+        ValueRange c = accs.slice((i * kMmasN + j) * kAccsPerMma, kAccsPerMma);
+        Value d = NVVM::MmaOp::create(
+            b, loc, resultType, a[i], bFrags[j], c, {kMmaM, kMmaN, kMmaK},
+            std::nullopt, std::nullopt,
+            std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                          NVVM::MMATypes::bf16},
+            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                           NVVM::MMALayout::col});
+        for (int64_t r = 0; r < kAccsPerMma; ++r)
+          results.push_back(LLVM::ExtractValueOp::create(b, loc, d, r));
+      }
+    return results;
+  }
+
+  /// The accumulators stored, then the ops after the contraction, at each
+  /// of the lane's elements inside the output.
+  void emitFinish(ValueRange accs) {
+    Value out = op.getDpsInits()[0];
+    for (auto [acc, value] : llvm::enumerate(accs)) {
+      auto [slot, n] = accElement(acc);
+      Value inside = arith::AndIOp::create(b, loc, below(rows[slot], sizeM),
+                                           below(n, sizeN));
+      scf::IfOp::create(b, loc, inside, [&](OpBuilder &nested, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.restoreInsertionPoint(nested.saveInsertionPoint());
+        SmallVector<Value> coords = outputCoords(slot, n);
+        memref::StoreOp::create(b, loc, value, out, coords);
+        for (linalg::LinalgOp last : kernel.after)
+          emitElementAt(b, loc, last, coords);
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  }
+
+  const TensorCoreKernel &kernel;
+  linalg::LinalgOp op;
+  OpBuilder &b;
+  Location loc;
+  Value sizeM, sizeN, sizeK, tilesM, tilesN, group, inGroup;
+  SmallVector<Value> batchSizes, mSizes, tileIvs, rows, cols, bCols;
+  SmallVector<SmallVector<Value>> rowIvs;  // per lane row: its m loops
+};
+
+struct TileContractionsPass
+    : impl::TileContractionsPassBase<TileContractionsPass> {
+  void runOnOperation() override {
+    for (auto kernel : getOperation().getOps<func::FuncOp>()) {
+      if (!kernel->hasAttr(kDispatchAttr))
+        continue;
+      std::optional<TensorCoreKernel> match = matchKernel(kernel);
+      if (!match)
+        continue;
+      // Every operand of the group dominates its last op.
+      Operation *last = match->after.empty() ? match->contraction.getOperation()
+                                             : match->after.back().getOperation();
+      OpBuilder b(last);
+      TileEmitter(*match, b).emit();
+      for (linalg::LinalgOp op : match->before)
+        op->erase();
+      for (linalg::LinalgOp op : match->after)
+        op->erase();
+      match->contraction->erase();
+    }
+  }
+};
+
+} // namespace
+} // namespace mlir::kiln

@@ -1,0 +1,334 @@
+//===- TileContractions_test.cpp - Tensor-core kernels on an emulated warp ===//
+//
+// kiln-cuda-tile-contractions' kernels cannot run here (no GPU), but their
+// index math can: this test rewrites a tiled kernel for the CPU (the thread
+// index from the emulated lane, one block of one warp) and each
+// nvvm.mma.sync into a call to an emulated warp, runs the kernel on 32 host
+// threads, one per lane, and compares the output with a reference of the
+// same math. The emulated mma gathers every lane's fragments and computes
+// D = A * B + C with the fragment layouts PTX ISA gives for
+// mma.m16n8k16.row.col.f32.bf16.bf16.f32, written here independently of
+// the pass. Sizes are not multiples of the tile, so the edges are checked.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/target/cpu/KernelTestContext.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace mlir::kiln {
+namespace {
+
+constexpr int kLanes = 32;
+
+/// All lanes wait for each other, like the warp-wide mma.sync.
+class LaneBarrier {
+public:
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    int generation = generation_;
+    if (++waiting_ == kLanes) {
+      waiting_ = 0;
+      ++generation_;
+      released_.notify_all();
+      return;
+    }
+    released_.wait(lock, [&] { return generation != generation_; });
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  int waiting_ = 0, generation_ = 0;
+};
+
+/// The registers every lane passes to one mma.sync.
+struct WarpRegisters {
+  std::array<std::array<uint32_t, 4>, kLanes> a;
+  std::array<std::array<uint32_t, 2>, kLanes> b;
+  std::array<std::array<float, 4>, kLanes> c;
+  LaneBarrier barrier;
+};
+
+WarpRegisters *warp = nullptr;
+thread_local int64_t laneOfThread = 0;
+thread_local std::array<float, 4> resultOfThread;
+
+float bf16ToFloat(uint32_t bits) {
+  uint32_t word = (bits & 0xffff) << 16;
+  float value;
+  std::memcpy(&value, &word, sizeof value);
+  return value;
+}
+
+/// The bf16 in the `half` (0: low 16 bits) of a register.
+float halfOf(uint32_t reg, int half) { return bf16ToFloat(reg >> (16 * half)); }
+
+// PTX ISA, "Matrix Fragments for mma.m16n8k16 with floating point type":
+// group = lane >> 2, inGroup = lane % 4.
+/// A (16x16) element (row, k): lane group*4 + inGroup with group = row % 8,
+/// inGroup = (k % 8) / 2; register (row >= 8) + 2 * (k >= 8); half k % 2.
+float aElement(int row, int k) {
+  int lane = (row % 8) * 4 + (k % 8) / 2;
+  int reg = (row >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0);
+  return halfOf(warp->a[lane][reg], k % 2);
+}
+/// B (16x8) element (k, n): lane n * 4 + (k % 8) / 2; register k >= 8;
+/// half k % 2.
+float bElement(int k, int n) {
+  int lane = n * 4 + (k % 8) / 2;
+  return halfOf(warp->b[lane][k >= 8 ? 1 : 0], k % 2);
+}
+
+extern "C" int64_t kiln_emu_lane() { return laneOfThread; }
+
+extern "C" void kiln_emu_mma(uint32_t a0, uint32_t a1, uint32_t a2,
+                             uint32_t a3, uint32_t b0, uint32_t b1, float c0,
+                             float c1, float c2, float c3) {
+  int lane = static_cast<int>(laneOfThread);
+  warp->a[lane] = {a0, a1, a2, a3};
+  warp->b[lane] = {b0, b1};
+  warp->c[lane] = {c0, c1, c2, c3};
+  warp->barrier.wait();
+  // C/D element r of a lane: row group + 8 * (r / 2), col 2 * inGroup + r % 2.
+  for (int r = 0; r < 4; ++r) {
+    int row = lane / 4 + 8 * (r / 2), col = 2 * (lane % 4) + r % 2;
+    float sum = warp->c[lane][r];
+    for (int k = 0; k < 16; ++k)
+      sum += aElement(row, k) * bElement(k, col);
+    resultOfThread[r] = sum;
+  }
+  warp->barrier.wait();  // every lane has read the registers
+}
+
+extern "C" float kiln_emu_result(int32_t r) { return resultOfThread[r]; }
+
+/// The tiled kernel with the GPU's thread indices and mma.sync replaced by
+/// calls into the emulated warp above.
+void emulateWarp(ModuleOp module) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto declare = [&](StringRef name, TypeRange args, TypeRange results) {
+    func::FuncOp::create(b, loc, name, b.getFunctionType(args, results))
+        .setPrivate();
+  };
+  declare("kiln_emu_lane", {}, {b.getIndexType()});
+  declare("kiln_emu_mma", {i32, i32, i32, i32, i32, i32, f32, f32, f32, f32},
+          {});
+  declare("kiln_emu_result", {i32}, {f32});
+
+  IRRewriter rewriter(module.getContext());
+  SmallVector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isa<gpu::ThreadIdOp, gpu::BlockIdOp, gpu::BlockDimOp, gpu::GridDimOp,
+            NVVM::MmaOp>(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    rewriter.setInsertionPoint(op);
+    if (isa<gpu::ThreadIdOp>(op)) {
+      rewriter.replaceOpWithNewOp<func::CallOp>(
+          op, "kiln_emu_lane", TypeRange{rewriter.getIndexType()}, ValueRange{});
+    } else if (isa<gpu::BlockIdOp>(op)) {
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, 0);
+    } else if (isa<gpu::BlockDimOp>(op)) {
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, kLanes);
+    } else if (isa<gpu::GridDimOp>(op)) {
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, 1);
+    } else if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
+      func::CallOp::create(rewriter, op->getLoc(), "kiln_emu_mma", TypeRange{},
+                           op->getOperands());
+      // Its results are read right after it (llvm.extractvalue 0..3).
+      for (Operation *user : llvm::make_early_inc_range(mma->getUsers())) {
+        auto extract = cast<LLVM::ExtractValueOp>(user);
+        rewriter.setInsertionPoint(extract);
+        Value r = arith::ConstantIntOp::create(rewriter, extract.getLoc(),
+                                               extract.getPosition()[0], 32);
+        rewriter.replaceOpWithNewOp<func::CallOp>(
+            extract, "kiln_emu_result", TypeRange{f32}, ValueRange{r});
+      }
+      rewriter.eraseOp(op);
+    }
+  }
+}
+
+/// A strided memref descriptor of rank `Rank` over `data`, row-major.
+template <typename T, int Rank>
+StridedMemRefType<T, Rank> describe(std::vector<T> &data,
+                                    std::array<int64_t, Rank> shape) {
+  StridedMemRefType<T, Rank> d;
+  d.basePtr = d.data = data.data();
+  d.offset = 0;
+  int64_t stride = 1;
+  for (int i = Rank - 1; i >= 0; --i) {
+    d.sizes[i] = shape[i];
+    d.strides[i] = stride;
+    stride *= shape[i];
+  }
+  return d;
+}
+
+uint16_t floatToBf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return static_cast<uint16_t>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+
+// A linear on [batch, tokens, k] activations with bf16 weights, as
+// kiln-cpu-materialize-zero-init leaves it: the bias written first, the
+// contraction (which ignores the bias input), then an epilogue reading a
+// residual: c = (bias + a w^T) * 0.5 + r.
+constexpr const char *kLinear = R"mlir(
+func.func @linear(%a: memref<?x?x40xf32>, %w: memref<36x40xbf16>, %bias: memref<36xf32>, %r: memref<?x?x36xf32>, %c: memref<?x?x36xf32>) attributes {kiln.dispatch, llvm.emit_c_interface} {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%bias : memref<36xf32>) outs(%c : memref<?x?x36xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %w, %bias : memref<?x?x40xf32>, memref<36x40xbf16>, memref<36xf32>) outs(%c : memref<?x?x36xf32>) {
+  ^bb0(%x: f32, %y: bf16, %unused: f32, %o: f32):
+    %yy = arith.extf %y : bf16 to f32
+    %m = arith.mulf %x, %yy : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%r : memref<?x?x36xf32>) outs(%c : memref<?x?x36xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %half = arith.constant 0.5 : f32
+    %h = arith.mulf %o, %half : f32
+    %s = arith.addf %h, %x : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+)mlir";
+
+TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  std::unique_ptr<MLIRContext> context = makeKernelTestContext();
+  context->appendDialectRegistry(registry);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(kLinear, context.get());
+  ASSERT_TRUE(module);
+  PassManager tile(context.get());
+  ASSERT_TRUE(succeeded(
+      parsePassPipeline("kiln-cuda-tile-contractions", tile, llvm::errs())));
+  ASSERT_TRUE(succeeded(tile.run(*module)));
+  int mmas = 0;
+  module->walk([&](NVVM::MmaOp) { ++mmas; });
+  ASSERT_EQ(mmas, 8) << "the kernel was not tiled";
+  emulateWarp(*module);
+  PassManager lower(context.get());
+  ASSERT_TRUE(succeeded(parsePassPipeline(
+      "arith-expand{include-bf16=true},expand-strided-metadata,lower-affine,"
+      "convert-scf-to-cf,finalize-memref-to-llvm,convert-arith-to-llvm,"
+      "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+      "reconcile-unrealized-casts",
+      lower, llvm::errs())));
+  ASSERT_TRUE(succeeded(lower.run(*module)));
+  auto engine = ExecutionEngine::create(*module);
+  ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](const char *name, void *address) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("kiln_emu_lane", reinterpret_cast<void *>(&kiln_emu_lane));
+    add("kiln_emu_mma", reinterpret_cast<void *>(&kiln_emu_mma));
+    add("kiln_emu_result", reinterpret_cast<void *>(&kiln_emu_result));
+    return symbols;
+  });
+  auto kernel = (*engine)->lookupPacked("_mlir_ciface_linear");
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+
+  // 2 x 19 rows (two 32-row tiles, the second mostly past the end), 36
+  // outputs (a 32-column tile and 4 columns of another), k = 40 (two and a
+  // half steps of 16).
+  constexpr int64_t kBatch = 2, kTokens = 19, kIn = 40, kOut = 36;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> a(kBatch * kTokens * kIn), bias(kOut),
+      r(kBatch * kTokens * kOut), c(kBatch * kTokens * kOut, NAN);
+  std::vector<uint16_t> w(kOut * kIn);
+  for (float &v : a) v = uniform(rng);
+  for (uint16_t &v : w) v = floatToBf16(uniform(rng));
+  for (float &v : bias) v = uniform(rng);
+  for (float &v : r) v = uniform(rng);
+  auto aDesc = describe<float, 3>(a, {kBatch, kTokens, kIn});
+  auto wDesc = describe<uint16_t, 2>(w, {kOut, kIn});
+  auto biasDesc = describe<float, 1>(bias, {kOut});
+  auto rDesc = describe<float, 3>(r, {kBatch, kTokens, kOut});
+  auto cDesc = describe<float, 3>(c, {kBatch, kTokens, kOut});
+  std::array<void *, 5> descriptors = {&aDesc, &wDesc, &biasDesc, &rDesc,
+                                       &cDesc};
+  std::array<void *, 5> arguments;
+  for (size_t i = 0; i < descriptors.size(); ++i)
+    arguments[i] = &descriptors[i];
+
+  WarpRegisters registers;
+  warp = &registers;
+  std::vector<std::thread> lanes;
+  for (int lane = 0; lane < kLanes; ++lane)
+    lanes.emplace_back([&, lane] {
+      laneOfThread = lane;
+      (*kernel)(arguments.data());
+    });
+  for (std::thread &lane : lanes)
+    lane.join();
+  warp = nullptr;
+
+  double worst = 0;
+  for (int64_t row = 0; row < kBatch * kTokens; ++row)
+    for (int64_t n = 0; n < kOut; ++n) {
+      double sum = bias[n];
+      for (int64_t k = 0; k < kIn; ++k)
+        sum += double(bf16ToFloat(floatToBf16(a[row * kIn + k]))) *
+               bf16ToFloat(w[n * kIn + k]);
+      double expected = sum * 0.5 + r[row * kOut + n];
+      double got = c[row * kOut + n];
+      ASSERT_FALSE(std::isnan(got)) << "row " << row << " col " << n
+                                    << " was not written";
+      worst = std::max(worst, std::abs(got - expected));
+    }
+  // Products of bf16 values are exact in f32; only the f32 sums' order
+  // differs from the double reference.
+  EXPECT_LT(worst, 1e-5);
+}
+
+} // namespace
+} // namespace mlir::kiln
