@@ -27,16 +27,23 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
   echo "no nvidia-smi"
 grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 
-# 1. Every golden case through the artifact on the device. The CUDA kernels
-# compute in f32 as the CPU's do (no bf16 yet), so the goldens' f32 bound
-# holds: max relative error <= 1e-4 against diffusers/transformers.
-echo "== goldens on $DEVICE (rtol 1e-4)"
-for component in transformer vae text_encoder text_encoder_2; do
-  check --device="$DEVICE" --rtol=1e-4 "$B/tiny.kiln" test/goldens/cases/$component/*.safetensors \
-    > "$LOG/golden.$component.log" 2>&1 || fail "goldens $component (see golden.$component.log)"
-  grep -E '^device|passed' "$LOG/golden.$component.log" | tr '\n' ' '; echo " [$component]"
-  grep '^FAIL' "$LOG/golden.$component.log" | head -5
-done
+# 1. Every golden case through the artifact on the device. tiny.kiln's
+# CUDA kernels compute in f32 as the CPU's do (--cuda-matmul=f32), so the
+# goldens' f32 bound holds: max relative error <= 1e-4 against
+# diffusers/transformers. tiny-bf16mma.kiln runs the linears on tensor cores
+# (mma.sync, inputs rounded to bf16, f32 accumulation): relative L2 <= 1e-2,
+# the bound of the CPU levels that round activations to bf16 the same way.
+golden() {  # ARTIFACT TOLERANCE TAG
+  echo "== goldens on $DEVICE, $1 ($2)"
+  for component in transformer vae text_encoder text_encoder_2; do
+    check --device="$DEVICE" "$2" "$B/$1" test/goldens/cases/$component/*.safetensors \
+      > "$LOG/golden.$3.$component.log" 2>&1 || fail "goldens $3 $component (see golden.$3.$component.log)"
+    grep -E '^device|passed' "$LOG/golden.$3.$component.log" | tr '\n' ' '; echo " [$component]"
+    grep '^FAIL' "$LOG/golden.$3.$component.log" | head -5
+  done
+}
+golden tiny.kiln --rtol=1e-4 f32
+golden tiny-bf16mma.kiln --rel-l2=1e-2 bf16mma
 
 # 2. kiln generate end to end with the goldens' initial noise: the latents
 # on the device against the CPU's (same artifact, same run) and against
@@ -53,6 +60,12 @@ python3 bench/gpu/compare_latents.py "$LOG/latents.$DEVICE.safetensors" "$LOG/la
   --max 1e-4 || fail "latents $DEVICE vs cpu"
 python3 bench/gpu/compare_latents.py "$LOG/latents.$DEVICE.safetensors" "$CASE:out.latents" \
   --max 1e-4 || fail "latents $DEVICE vs diffusers"
+kiln generate "$B/tiny-bf16mma.kiln" "${gen[@]}" --device "$DEVICE" \
+  --save-latents "$LOG/latents.$DEVICE.bf16mma.safetensors" -o "$LOG/fox.$DEVICE.bf16mma.png" ||
+  fail "kiln generate --device $DEVICE (tensor cores)"
+echo "tensor-core linears vs the CPU's f32 (printed, not bounded: 4 steps of bf16 rounding):"
+python3 bench/gpu/compare_latents.py "$LOG/latents.$DEVICE.bf16mma.safetensors" \
+  "$LOG/latents.cpu.safetensors" --max 1 || fail "latents $DEVICE tensor cores vs cpu"
 
 # 3. Step time: Kiln's medium artifact (zero weights, same kernels and
 # sizes) against diffusers on the same GPU, in this same run.

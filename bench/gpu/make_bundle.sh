@@ -9,7 +9,7 @@
 #
 # The bundle: the `kiln` and `kiln-artifact-check` binaries with the shared
 # libraries they need beyond glibc; the tiny model compiled for CPU and
-# CUDA; the medium FLUX transformer (bench/make_medium_flux.py) with zeroed
+# CUDA (f32 and tensor-core linears); the medium FLUX transformer (bench/make_medium_flux.py) with zeroed
 # weights, compiled for CUDA and gzipped, plus its input case and config; and
 # the diffusers wheel the reference side needs (build/gpu-bundle/wheels,
 # fetched by hand: see the README).
@@ -24,9 +24,15 @@ ldd build/bin/kiln build/bin/kiln-artifact-check | awk '/=> \//{print $3}' | sor
   grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so' |
   while read -r lib; do cp -L "$lib" "$B/lib/"; done
 
-echo "== tiny model (cpu + cuda:sm_90a)"
+# Two tiny artifacts: exact f32 kernels (the goldens' 1e-4 bound, latents
+# against the CPU) and the default tensor-core linears (bf16 inputs, f32
+# accumulation: kiln-cuda-tile-contractions), checked at relative L2 1e-2 as
+# the CPU's bf16-rounding levels are.
+echo "== tiny model (cpu + cuda:sm_90a, --cuda-matmul=f32 and bf16)"
 build/bin/kiln-compile test/goldens/tiny-flux -o "$B/tiny.kiln" \
-  --target=cpu,cuda:sm_90a --max-image-size 512
+  --target=cpu,cuda:sm_90a --max-image-size 512 --cuda-matmul=f32
+build/bin/kiln-compile test/goldens/tiny-flux -o "$B/tiny-bf16mma.kiln" \
+  --target=cpu,cuda:sm_90a --max-image-size 512 --cuda-matmul=bf16
 
 if [[ "${MEDIUM:-1}" == 1 ]]; then
   MODEL=build/bench/medium-flux

@@ -58,8 +58,8 @@ std::string findCudaToolkit() {
 /// materialize-zero-init puts back what dispatch formation folded for the
 /// CPU target (zero and bias starts, fused epilogues) as ops of the same
 /// kernel, which distribute-to-threads orders per output element;
-/// tile-contractions first takes the kernels whose contraction can run on
-/// tensor cores.
+/// tile-contractions and tile-attention first take the kernels that can run
+/// on tensor cores.
 static std::string kernelPipeline(const CudaTarget &target,
                                   llvm::StringRef toolkit) {
   return llvm::formatv(
@@ -71,7 +71,9 @@ static std::string kernelPipeline(const CudaTarget &target,
              "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"
              "gpu-module-to-binary{{format=isa toolkit={2}}",
              kCudaBlockSize, target.chip, toolkit,
-             target.tensorCores ? "kiln-cuda-tile-contractions," : "")
+             target.tensorCores
+                 ? "kiln-cuda-tile-contractions,kiln-cuda-tile-attention,"
+                 : "")
       .str();
 }
 

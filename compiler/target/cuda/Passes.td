@@ -99,6 +99,47 @@ def TileContractionsPass
                            "mlir::scf::SCFDialect"];
 }
 
+def TileAttentionPass : Pass<"kiln-cuda-tile-attention", "mlir::ModuleOp"> {
+  let summary = "kiln.flash_attention on tensor cores, FlashAttention-2's "
+                "warp form";
+  let description = [{
+    Rewrites each `kiln.flash_attention` (memref form) of a `kiln.dispatch`
+    kernel whose head size is a static multiple of 16 (at most 256) and
+    whose value size is a static multiple of 8 (at most 128), with f32 or
+    bf16 inputs and an f32 output, into warp tiles: warp `w` takes the
+    (batch, head, 16-query block) tiles `w, w + warps, ...`; each lane keeps
+    its Q fragments, a running maximum and sum for its two rows, and its O
+    accumulators in registers; per 16 keys, S = Q K^T is two mma.sync
+    m16n8k16 chains over the head, the online softmax runs on S's fragment
+    (maximum and sum across the 4 lanes of a row by gpu.shuffle xor), and
+    O = O * alpha + P V takes P's fragment, rounded to bf16, as the A
+    operand. Scores are scaled, masked (the mask's size-1 dimensions
+    broadcast) and -inf past the last key or, when causal, after the query.
+    Other attentions are left to kiln-cuda-distribute-to-threads.
+
+    ```mlir
+    // Before:
+    kiln.flash_attention ins(%q, %k, %v : ...) outs(%o : memref<1x?x2x16xf32>) {scale = 0.25 : f64}
+    // After (schematically):
+    scf.for %tile = %warp to %tiles step %warps {
+      %qfrag = Q[rows, :] as bf16 A fragments
+      %state:12 = scf.for %k0 = 0 to %keys step 16 iter_args(-inf, -inf, 0, 0, 0...) {
+        %s = nvvm.mma.sync(Q, K^T) x 2 ; scale, mask, online softmax
+        %o = nvvm.mma.sync(P, V) x (value size / 8)
+      }
+      O / sum stored for the rows inside the output
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def OutlineGpuKernelsPass
     : Pass<"kiln-cuda-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Moves the kiln.dispatch functions into a gpu.module as "

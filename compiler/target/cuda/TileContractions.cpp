@@ -8,23 +8,14 @@
 // accumulation, sm_80 and newer), and keeps the elementwise ops on the
 // elements each lane's accumulator fragment holds.
 //
-// The fragment layouts are PTX ISA's for mma.m16n8k16 with .bf16 inputs
-// ("Matrix Fragments for mma.m16n8k16 with floating point type"): with
-// group = lane / 4 and inGroup = lane % 4,
-//   A (16x16, row): register q holds (row group + 8 * (q % 2),
-//                   cols 2 * inGroup + 8 * (q / 2) + {0, 1})
-//   B (16x8, col):  register q holds (rows 2 * inGroup + 8 * q + {0, 1},
-//                   col group)
-//   C (16x8, f32):  element r is (row group + 8 * (r / 2),
-//                   col 2 * inGroup + r % 2)
-// each register packing its two bf16 values with the lower column (A) or
-// row (B) in the low 16 bits.
+// The fragment layouts are in WarpMma.h.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/ContractionLike.h"
 #include "compiler/target/cuda/LinalgBodyEmitter.h"
 #include "compiler/target/cuda/Passes.h"
+#include "compiler/target/cuda/WarpMma.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -37,15 +28,11 @@ namespace mlir::kiln {
 namespace {
 
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
-constexpr int64_t kWarpSize = 32;
-// One mma.sync.m16n8k16, and a warp's output tile of kMmasM x kMmasN of
-// them: 32 x 32 elements, 32 f32 accumulators per lane, enough reuse of
-// each loaded fragment (an A fragment feeds 4 mmas, a B fragment 2)
-// without spilling.
-constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
+// A warp's output tile: kMmasM x kMmasN mma.sync m16n8k16, 32 x 32
+// elements, 32 f32 accumulators per lane, enough reuse of each loaded
+// fragment (an A fragment feeds 4 mmas, a B fragment 2) without spilling.
 constexpr int64_t kMmasM = 2, kMmasN = 4;
 constexpr int64_t kTileM = kMmaM * kMmasM, kTileN = kMmaN * kMmasN;
-constexpr int64_t kAccsPerMma = 4;
 
 /// A kernel this pass rewrites: the contraction and the elementwise ops
 /// that write its output in place before it (its start) and after it (its
@@ -188,23 +175,15 @@ public:
       batches = mul(batches, batchSizes.back());
     }
 
-    Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-    Value blockSize = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-    Value gridSize = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
-    Value global = add(mul(block, blockSize), thread);
-    Value warp = div(global, index(kWarpSize));
-    Value warps = div(mul(gridSize, blockSize), index(kWarpSize));
-    // Blocks are whole warps (kCudaBlockSize), so the lane is the thread's
-    // place in its warp.
-    Value lane = rem(thread, index(kWarpSize));
-    group = div(lane, index(4));
-    inGroup = rem(lane, index(4));
+    WarpPosition position = emitWarpPosition(b, loc);
+    group = position.group;
+    inGroup = position.inGroup;
 
     tilesN = ceilDiv(sizeN, kTileN);
     tilesM = ceilDiv(sizeM, kTileM);
     Value tiles = mul(batches, mul(tilesM, tilesN));
-    auto loop = scf::ForOp::create(b, loc, warp, tiles, warps);
+    auto loop =
+        scf::ForOp::create(b, loc, position.warp, tiles, position.warps);
     b.setInsertionPointToStart(loop.getBody());
     emitTile(loop.getInductionVar());
   }
@@ -213,19 +192,8 @@ private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  // Divisions in 32 bits: a 64-bit one is a long instruction sequence on
-  // the GPU (and made ptxas spill). What is divided here, tile numbers and
-  // flattened rows, stays below 2^32 for any output a GPU holds (2^32 rows
-  // of even one f32 are 16 GiB).
-  Value div(Value x, Value y) { return narrowed<arith::DivUIOp>(x, y); }
-  Value rem(Value x, Value y) { return narrowed<arith::RemUIOp>(x, y); }
-  template <typename OpTy> Value narrowed(Value x, Value y) {
-    Type i32 = b.getI32Type();
-    Value result =
-        OpTy::create(b, loc, arith::IndexCastUIOp::create(b, loc, i32, x),
-                     arith::IndexCastUIOp::create(b, loc, i32, y));
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), result);
-  }
+  Value div(Value x, Value y) { return divIndex(b, loc, x, y); }
+  Value rem(Value x, Value y) { return remIndex(b, loc, x, y); }
   Value ceilDiv(Value x, int64_t y) {
     return arith::CeilDivUIOp::create(b, loc, x, index(y));
   }
@@ -365,29 +333,14 @@ private:
     Value inside = arith::AndIOp::create(b, loc, below(row, rowSize),
                                          below(k, sizeK));
     Value zero = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
-    Value value = arith::SelectOp::create(b, loc, inside, loaded, zero);
-    if (!type.isBF16())
-      value = arith::TruncFOp::create(b, loc, b.getBF16Type(), value);
-    return value;
-  }
-
-  /// Two bf16 values in one register, `low` in the low half.
-  Value pack(Value low, Value high) {
-    auto widen = [&](Value half) {
-      Value bits = arith::BitcastOp::create(b, loc, b.getI16Type(), half);
-      return arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
-    };
-    Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
-    return arith::OrIOp::create(
-        b, loc, widen(low),
-        arith::ShLIOp::create(b, loc, widen(high), shift));
+    return toBf16(b, loc, arith::SelectOp::create(b, loc, inside, loaded, zero));
   }
 
   /// The register holding operand `which`'s values at `slot` (as
   /// loadOperand) and k `k`, `k + 1`.
   Value loadPair(unsigned which, int64_t slot, Value k) {
-    return pack(loadOperand(which, slot, k),
-                loadOperand(which, slot, add(k, index(1))));
+    return packBf16(b, loc, loadOperand(which, slot, k),
+                    loadOperand(which, slot, add(k, index(1))));
   }
 
   /// One k step of 16: the lane's A and B fragments, then the mmas.
@@ -402,23 +355,13 @@ private:
       for (Value k : {kLane, kHigh})
         bFrags[j].push_back(loadPair(1, j, k));
 
-    Type f32 = b.getF32Type();
-    auto resultType = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), SmallVector<Type>(kAccsPerMma, f32));
     SmallVector<Value> results;
     for (int64_t i = 0; i < kMmasM; ++i)
-      for (int64_t j = 0; j < kMmasN; ++j) {
-        ValueRange c = accs.slice((i * kMmasN + j) * kAccsPerMma, kAccsPerMma);
-        Value d = NVVM::MmaOp::create(
-            b, loc, resultType, a[i], bFrags[j], c, {kMmaM, kMmaN, kMmaK},
-            std::nullopt, std::nullopt,
-            std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                          NVVM::MMATypes::bf16},
-            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                           NVVM::MMALayout::col});
-        for (int64_t r = 0; r < kAccsPerMma; ++r)
-          results.push_back(LLVM::ExtractValueOp::create(b, loc, d, r));
-      }
+      for (int64_t j = 0; j < kMmasN; ++j)
+        llvm::append_range(
+            results,
+            emitMmaBf16(b, loc, a[i], bFrags[j],
+                        accs.slice((i * kMmasN + j) * kAccsPerMma, kAccsPerMma)));
     return results;
   }
 

@@ -10,6 +10,9 @@
 // The linears run on tensor cores (kiln-cuda-tile-contractions), eight
 // mma.sync per k step, unless --cuda-matmul=f32 asks for exact f32.
 // RUN: grep -c "mma.sync.aligned.m16n8k16" %t.ptx | FileCheck %s --check-prefix=MMAS
+// Attention with heads of 16 (the transformer's, CLIP's) on tensor cores
+// too (kiln-cuda-tile-attention): row maxima and sums by warp shuffles.
+// RUN: grep -c "shfl.sync.bfly" %t.ptx | FileCheck %s --check-prefix=SHUFFLES
 // RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=transformer --target=cuda:sm_90a --cuda-matmul=f32 --emit=ptx -o %t.f32.ptx
 // RUN: FileCheck %s --check-prefix=F32 < %t.f32.ptx
 // RUN: not kiln-compile %kiln_src_root/test/goldens/tiny-flux --target=cuda:sm_90a --cuda-matmul=tf32 --emit=ptx -o %t.bad 2>&1 | FileCheck %s --check-prefix=BADMATMUL
@@ -32,8 +35,9 @@
 // COUNT: {{[1-9][0-9][0-9]+}}
 
 // MMAS: {{[1-9][0-9][0-9]+}}
+// SHUFFLES: {{[1-9][0-9]+}}
 // F32: .entry kiln_kernel_
-// F32-NOT: mma.sync
+// F32-NOT: {{mma.sync|shfl.sync}}
 // BADMATMUL: bad --cuda-matmul 'tf32': expected bf16 or f32
 
 // OLD: bad --target 'cuda:sm_75': expected one cuda:sm_<NN>[a] with NN from 80 to 120

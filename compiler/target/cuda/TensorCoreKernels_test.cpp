@@ -1,6 +1,7 @@
-//===- TileContractions_test.cpp - Tensor-core kernels on an emulated warp ===//
+//===- TensorCoreKernels_test.cpp - Tensor-core kernels on an emulated warp ===//
 //
-// kiln-cuda-tile-contractions' kernels cannot run here (no GPU), but their
+// kiln-cuda-tile-contractions' and kiln-cuda-tile-attention's kernels cannot
+// run here (no GPU), but their
 // index math can: this test rewrites a tiled kernel for the CPU (the thread
 // index from the emulated lane, one block of one warp) and each
 // nvvm.mma.sync into a call to an emulated warp, runs the kernel on 32 host
@@ -69,6 +70,7 @@ struct WarpRegisters {
   std::array<std::array<uint32_t, 4>, kLanes> a;
   std::array<std::array<uint32_t, 2>, kLanes> b;
   std::array<std::array<float, 4>, kLanes> c;
+  std::array<float, kLanes> shuffled;
   LaneBarrier barrier;
 };
 
@@ -125,6 +127,16 @@ extern "C" void kiln_emu_mma(uint32_t a0, uint32_t a1, uint32_t a2,
 
 extern "C" float kiln_emu_result(int32_t r) { return resultOfThread[r]; }
 
+/// gpu.shuffle xor: the value of lane `lane ^ offset`.
+extern "C" float kiln_emu_shuffle_xor(float value, int32_t offset) {
+  int lane = static_cast<int>(laneOfThread);
+  warp->shuffled[lane] = value;
+  warp->barrier.wait();
+  float partner = warp->shuffled[lane ^ offset];
+  warp->barrier.wait();
+  return partner;
+}
+
 /// The tiled kernel with the GPU's thread indices and mma.sync replaced by
 /// calls into the emulated warp above.
 void emulateWarp(ModuleOp module) {
@@ -140,12 +152,13 @@ void emulateWarp(ModuleOp module) {
   declare("kiln_emu_mma", {i32, i32, i32, i32, i32, i32, f32, f32, f32, f32},
           {});
   declare("kiln_emu_result", {i32}, {f32});
+  declare("kiln_emu_shuffle_xor", {f32, i32}, {f32});
 
   IRRewriter rewriter(module.getContext());
   SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
     if (isa<gpu::ThreadIdOp, gpu::BlockIdOp, gpu::BlockDimOp, gpu::GridDimOp,
-            NVVM::MmaOp>(op))
+            gpu::ShuffleOp, NVVM::MmaOp>(op))
       ops.push_back(op);
   });
   for (Operation *op : ops) {
@@ -159,6 +172,13 @@ void emulateWarp(ModuleOp module) {
       rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, kLanes);
     } else if (isa<gpu::GridDimOp>(op)) {
       rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, 1);
+    } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      ASSERT_EQ(shuffle.getMode(), gpu::ShuffleMode::XOR);
+      auto call = func::CallOp::create(
+          rewriter, op->getLoc(), "kiln_emu_shuffle_xor", TypeRange{f32},
+          ValueRange{shuffle.getValue(), shuffle.getOffset()});
+      Value valid = arith::ConstantIntOp::create(rewriter, op->getLoc(), 1, 1);
+      rewriter.replaceOp(op, ValueRange{call.getResult(0), valid});
     } else if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
       func::CallOp::create(rewriter, op->getLoc(), "kiln_emu_mma", TypeRange{},
                            op->getOperands());
@@ -232,36 +252,41 @@ func.func @linear(%a: memref<?x?x40xf32>, %w: memref<36x40xbf16>, %bias: memref<
 }
 )mlir";
 
-TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
-  DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  std::unique_ptr<MLIRContext> context = makeKernelTestContext();
-  context->appendDialectRegistry(registry);
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(kLinear, context.get());
-  ASSERT_TRUE(module);
-  PassManager tile(context.get());
-  ASSERT_TRUE(succeeded(
-      parsePassPipeline("kiln-cuda-tile-contractions", tile, llvm::errs())));
-  ASSERT_TRUE(succeeded(tile.run(*module)));
-  int mmas = 0;
-  module->walk([&](NVVM::MmaOp) { ++mmas; });
-  ASSERT_EQ(mmas, 8) << "the kernel was not tiled";
+/// The JIT-compiled kernels of `source` after `passes` (which must produce
+/// `mmas` nvvm.mma.sync), rewritten for the emulated warp; null (with a
+/// test failure) where a step fails.
+std::unique_ptr<ExecutionEngine> compileForEmulatedWarp(MLIRContext &context,
+                                                        const char *source,
+                                                        const char *passes,
+                                                        int mmas) {
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  PassManager tile(&context);
+  if (!module || failed(parsePassPipeline(passes, tile, llvm::errs())) ||
+      failed(tile.run(*module))) {
+    ADD_FAILURE() << "the kernel did not parse or tile";
+    return nullptr;
+  }
+  int found = 0;
+  module->walk([&](NVVM::MmaOp) { ++found; });
+  EXPECT_EQ(found, mmas) << "mma.sync in the tiled kernel";
   emulateWarp(*module);
-  PassManager lower(context.get());
-  ASSERT_TRUE(succeeded(parsePassPipeline(
-      "arith-expand{include-bf16=true},expand-strided-metadata,lower-affine,"
-      "convert-scf-to-cf,finalize-memref-to-llvm,convert-arith-to-llvm,"
-      "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-      "reconcile-unrealized-casts",
-      lower, llvm::errs())));
-  ASSERT_TRUE(succeeded(lower.run(*module)));
+  PassManager lower(&context);
+  if (failed(parsePassPipeline(
+          "arith-expand{include-bf16=true},expand-strided-metadata,"
+          "lower-affine,convert-scf-to-cf,convert-math-to-llvm,"
+          "finalize-memref-to-llvm,convert-arith-to-llvm,"
+          "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+          "reconcile-unrealized-casts",
+          lower, llvm::errs())) ||
+      failed(lower.run(*module))) {
+    ADD_FAILURE() << "the emulated kernel did not lower to LLVM";
+    return nullptr;
+  }
   auto engine = ExecutionEngine::create(*module);
-  ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
+  if (!engine) {
+    ADD_FAILURE() << llvm::toString(engine.takeError());
+    return nullptr;
+  }
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     auto add = [&](const char *name, void *address) {
@@ -271,10 +296,51 @@ TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
     add("kiln_emu_lane", reinterpret_cast<void *>(&kiln_emu_lane));
     add("kiln_emu_mma", reinterpret_cast<void *>(&kiln_emu_mma));
     add("kiln_emu_result", reinterpret_cast<void *>(&kiln_emu_result));
+    add("kiln_emu_shuffle_xor",
+        reinterpret_cast<void *>(&kiln_emu_shuffle_xor));
     return symbols;
   });
-  auto kernel = (*engine)->lookupPacked("_mlir_ciface_linear");
+  return std::move(*engine);
+}
+
+/// Runs `name` (emit_c_interface) on 32 host threads, one per lane, with
+/// pointers to the memref descriptors `descriptors`.
+void runOnEmulatedWarp(ExecutionEngine &engine, const std::string &name,
+                       std::vector<void *> descriptors) {
+  auto kernel = engine.lookupPacked("_mlir_ciface_" + name);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<void *> arguments;
+  for (void *&descriptor : descriptors)
+    arguments.push_back(&descriptor);
+  WarpRegisters registers;
+  warp = &registers;
+  std::vector<std::thread> lanes;
+  for (int lane = 0; lane < kLanes; ++lane)
+    lanes.emplace_back([&, lane] {
+      laneOfThread = lane;
+      (*kernel)(arguments.data());
+    });
+  for (std::thread &lane : lanes)
+    lane.join();
+  warp = nullptr;
+}
+
+std::unique_ptr<MLIRContext> makeJitContext() {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  std::unique_ptr<MLIRContext> context = makeKernelTestContext();
+  context->appendDialectRegistry(registry);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  return context;
+}
+
+TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
+  std::unique_ptr<MLIRContext> context = makeJitContext();
+  std::unique_ptr<ExecutionEngine> engine = compileForEmulatedWarp(
+      *context, kLinear, "kiln-cuda-tile-contractions", 8);
+  ASSERT_TRUE(engine);
 
   // 2 x 19 rows (two 32-row tiles, the second mostly past the end), 36
   // outputs (a 32-column tile and 4 columns of another), k = 40 (two and a
@@ -294,23 +360,8 @@ TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
   auto biasDesc = describe<float, 1>(bias, {kOut});
   auto rDesc = describe<float, 3>(r, {kBatch, kTokens, kOut});
   auto cDesc = describe<float, 3>(c, {kBatch, kTokens, kOut});
-  std::array<void *, 5> descriptors = {&aDesc, &wDesc, &biasDesc, &rDesc,
-                                       &cDesc};
-  std::array<void *, 5> arguments;
-  for (size_t i = 0; i < descriptors.size(); ++i)
-    arguments[i] = &descriptors[i];
-
-  WarpRegisters registers;
-  warp = &registers;
-  std::vector<std::thread> lanes;
-  for (int lane = 0; lane < kLanes; ++lane)
-    lanes.emplace_back([&, lane] {
-      laneOfThread = lane;
-      (*kernel)(arguments.data());
-    });
-  for (std::thread &lane : lanes)
-    lane.join();
-  warp = nullptr;
+  runOnEmulatedWarp(*engine, "linear",
+                    {&aDesc, &wDesc, &biasDesc, &rDesc, &cDesc});
 
   double worst = 0;
   for (int64_t row = 0; row < kBatch * kTokens; ++row)
@@ -328,6 +379,110 @@ TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
   // Products of bf16 values are exact in f32; only the f32 sums' order
   // differs from the double reference.
   EXPECT_LT(worst, 1e-5);
+}
+
+// Attention on [batch, tokens, heads, channels] with a head of 32 and a
+// value of 16 channels, an additive key mask (some keys -inf) or causal.
+constexpr const char *kAttention = R"mlir(
+func.func @masked(%q: memref<?x?x2x32xf32>, %k: memref<?x?x2x32xf32>, %v: memref<?x?x2x16xf32>, %mask: memref<1x1x1x?xf32>, %o: memref<?x?x2x16xf32>) attributes {kiln.dispatch, llvm.emit_c_interface} {
+  kiln.flash_attention ins(%q, %k, %v : memref<?x?x2x32xf32>, memref<?x?x2x32xf32>, memref<?x?x2x16xf32>) mask(%mask : memref<1x1x1x?xf32>) outs(%o : memref<?x?x2x16xf32>) {scale = 0.25 : f64}
+  return
+}
+func.func @causal(%q: memref<?x?x2x32xf32>, %k: memref<?x?x2x32xf32>, %v: memref<?x?x2x16xf32>, %o: memref<?x?x2x16xf32>) attributes {kiln.dispatch, llvm.emit_c_interface} {
+  kiln.flash_attention ins(%q, %k, %v : memref<?x?x2x32xf32>, memref<?x?x2x32xf32>, memref<?x?x2x16xf32>) outs(%o : memref<?x?x2x16xf32>) {scale = 0.25 : f64, causal}
+  return
+}
+)mlir";
+
+/// softmax(q k^T * 0.25 + mask) v in double over bf16-rounded q, k, v, for
+/// [batch, tokens, 2 heads, channels] tensors; the worst difference from
+/// `out`, or NaN where `out` was not written.
+double attentionError(int64_t batches, int64_t queries, int64_t keys,
+                      const std::vector<float> &q, const std::vector<float> &k,
+                      const std::vector<float> &v,
+                      const std::vector<float> &mask, bool causal,
+                      const std::vector<float> &out) {
+  constexpr int64_t kHeads = 2, kHead = 32, kValue = 16;
+  auto rounded = [](float x) { return bf16ToFloat(floatToBf16(x)); };
+  double worst = 0;
+  for (int64_t bi = 0; bi < batches; ++bi)
+    for (int64_t i = 0; i < queries; ++i)
+      for (int64_t h = 0; h < kHeads; ++h) {
+        std::vector<double> score(keys, -INFINITY);
+        double top = -INFINITY;
+        for (int64_t j = 0; j < keys; ++j) {
+          if (causal && j > i)
+            continue;
+          double dot = 0;
+          for (int64_t d = 0; d < kHead; ++d)
+            dot += double(rounded(q[((bi * queries + i) * kHeads + h) * kHead + d])) *
+                   rounded(k[((bi * keys + j) * kHeads + h) * kHead + d]);
+          score[j] = dot * 0.25 + (mask.empty() ? 0.0 : mask[j]);
+          top = std::max(top, score[j]);
+        }
+        double sum = 0;
+        for (double &s : score)
+          sum += (s = std::exp(s - top));
+        for (int64_t e = 0; e < kValue; ++e) {
+          double expected = 0;
+          for (int64_t j = 0; j < keys; ++j)
+            expected += score[j] / sum *
+                        rounded(v[((bi * keys + j) * kHeads + h) * kValue + e]);
+          float got = out[((bi * queries + i) * kHeads + h) * kValue + e];
+          if (std::isnan(got))
+            return NAN;
+          worst = std::max(worst, std::abs(got - expected));
+        }
+      }
+  return worst;
+}
+
+TEST(TileAttention, MatchesReferenceOnEmulatedWarp) {
+  std::unique_ptr<MLIRContext> context = makeJitContext();
+  // Two chains of 2 mma for S (head 32 = two k steps) and 2 for P V (16
+  // value channels = two n8 blocks), per kernel.
+  std::unique_ptr<ExecutionEngine> engine = compileForEmulatedWarp(
+      *context, kAttention, "kiln-cuda-tile-attention", 2 * 6);
+  ASSERT_TRUE(engine);
+
+  // 21 queries (a 16-row block and 5 rows of another) and 19 keys (a step
+  // of 16 and 3 keys of another), 2 batches, 2 heads.
+  constexpr int64_t kBatches = 2, kQueries = 21, kKeys = 19;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  auto random = [&](int64_t n) {
+    std::vector<float> values(n);
+    for (float &x : values) x = uniform(rng) * 2;
+    return values;
+  };
+  std::vector<float> q = random(kBatches * kQueries * 2 * 32),
+                     k = random(kBatches * kKeys * 2 * 32),
+                     v = random(kBatches * kKeys * 2 * 16), mask = random(kKeys);
+  mask[3] = mask[17] = -INFINITY;  // padded keys, as a text mask has them
+  std::vector<float> out(kBatches * kQueries * 2 * 16, NAN);
+  auto qDesc = describe<float, 4>(q, {kBatches, kQueries, 2, 32});
+  auto kDesc = describe<float, 4>(k, {kBatches, kKeys, 2, 32});
+  auto vDesc = describe<float, 4>(v, {kBatches, kKeys, 2, 16});
+  auto maskDesc = describe<float, 4>(mask, {1, 1, 1, kKeys});
+  auto outDesc = describe<float, 4>(out, {kBatches, kQueries, 2, 16});
+  runOnEmulatedWarp(*engine, "masked",
+                    {&qDesc, &kDesc, &vDesc, &maskDesc, &outDesc});
+  // P is rounded to bf16 before P V (as FlashAttention-2 does): about 2^-9
+  // of each probability, on values of at most 2.
+  double error = attentionError(kBatches, kQueries, kKeys, q, k, v, mask,
+                                /*causal=*/false, out);
+  EXPECT_LT(error, 1e-2) << "masked";
+
+  // Causal: as many keys as queries, keys after the query dropped.
+  std::vector<float> kc = random(kBatches * kQueries * 2 * 32),
+                     vc = random(kBatches * kQueries * 2 * 16);
+  std::fill(out.begin(), out.end(), NAN);
+  auto kcDesc = describe<float, 4>(kc, {kBatches, kQueries, 2, 32});
+  auto vcDesc = describe<float, 4>(vc, {kBatches, kQueries, 2, 16});
+  runOnEmulatedWarp(*engine, "causal", {&qDesc, &kcDesc, &vcDesc, &outDesc});
+  error = attentionError(kBatches, kQueries, kQueries, q, kc, vc, {},
+                         /*causal=*/true, out);
+  EXPECT_LT(error, 1e-2) << "causal";
 }
 
 } // namespace
