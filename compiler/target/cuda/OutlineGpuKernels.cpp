@@ -4,6 +4,7 @@
 #include "compiler/target/cuda/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::kiln {
@@ -56,6 +57,20 @@ struct OutlineGpuKernelsPass
         gpu::ReturnOp::create(rb, ret.getLoc());
         ret.erase();
       });
+      // Buffers a block shares (the tensor-core kernels' stages) become the
+      // kernel's workgroup attributions: shared memory.
+      SmallVector<memref::AllocaOp> shared;
+      kernel.walk([&](memref::AllocaOp alloca) {
+        if (auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+                alloca.getType().getMemorySpace());
+            space && space.getValue() == gpu::AddressSpace::Workgroup)
+          shared.push_back(alloca);
+      });
+      for (memref::AllocaOp alloca : shared) {
+        alloca.replaceAllUsesWith(
+            kernel.addWorkgroupAttribution(alloca.getType(), alloca.getLoc()));
+        alloca.erase();
+      }
       kernels.insert(kernel);
       func.erase();
     }

@@ -49,29 +49,33 @@ def DistributeToThreadsPass
 
 def TileContractionsPass
     : Pass<"kiln-cuda-tile-contractions", "mlir::ModuleOp"> {
-  let summary = "Contractions on tensor cores: warp tiles of mma.sync "
-                "m16n8k16 (bf16 inputs, f32 accumulation)";
+  let summary = "Contractions on tensor cores: block tiles staged in shared "
+                "memory, mma.sync m16n8k16 (bf16 inputs, f32 accumulation)";
   let description = [{
-    Rewrites a `kiln.dispatch` kernel made of one contraction (one m, one n
-    and one k loop, any batch loops; inputs f32 or bf16, output f32; a body
-    that multiplies and accumulates, widening bf16) and, around it,
-    elementwise ops that write the contraction's output in place (the zero
-    or bias start and the epilogue kiln-cpu-materialize-zero-init puts
-    back) into warp tiles on tensor cores. Kernels of any other form are
+    Rewrites a `kiln.dispatch` kernel made of one contraction (one n and one
+    k loop, any number of m and batch loops; inputs f32 or bf16, output
+    f32; a body that multiplies and accumulates, widening bf16) and, around
+    it, elementwise ops that write the contraction's output in place (the
+    zero or bias start and the epilogue kiln-cpu-materialize-zero-init puts
+    back) into block tiles on tensor cores. Kernels of any other form are
     left to kiln-cuda-distribute-to-threads.
 
-    Warp `w` of the grid takes the 32x32 output tiles `w, w + warps, ...`
-    (batch-major, then m, then n); for each it holds 2x4 m16n8k16
-    accumulator fragments (32 f32 per lane), loads the A and B fragments
-    straight from global memory in the layout PTX's `mma.sync` defines for
-    `.bf16` (f32 inputs rounded to nearest even), steps k by 16, and
-    multiplies on the tensor cores. Loads past an edge (m, n or k not a
-    multiple of the tile) read zero, stores past it are skipped. The
-    elementwise ops run on the elements of the lane's accumulator
+    Block `g` of the grid takes the 128x128 output tiles `g, g + blocks,
+    ...` (batch-major, then m, then n; the m loops flattened). Per stage of
+    32 k, its 256 threads load the tile's A and B rows (two threads per
+    row, f32 rounded to bf16 to nearest even, zero past the last k), store
+    them as bf16 pairs in two workgroup buffers (`memref.alloca` in
+    `#gpu.address_space<workgroup>`, which kiln-cuda-outline-kernels makes
+    the kernel's shared memory) and meet at a barrier; then each of the 8
+    warps reads its A and B fragments from there (PTX's mma.sync layouts,
+    compiler/target/cuda/WarpMma.h) and multiplies its 64x32 part with
+    4x4 mma.sync, and the block meets again before the next stage. The
+    elementwise ops run on the elements of each lane's accumulator
     fragments: the ones before the contraction where the lane loads its
     start, the ones after it where it stores the result, so ownership stays
-    per element and no barrier is needed. The grid may have any size (the
-    runtime sizes it by output elements, at least a warp per tile).
+    per element. Rows and columns past the output are computed from the
+    last row and column and not stored. The grid may have any size (the
+    runtime sizes it by output elements, at least a block per tile).
 
     ```mlir
     // Before: a linear with a bias start and a GELU epilogue, as three ops.
@@ -79,13 +83,15 @@ def TileContractionsPass
     linalg.generic {c[m, n] += a[m, k] * w[n, k]} ins(%a, %w) outs(%c)
     linalg.generic {gelu in place} outs(%c)
     // After (schematically):
-    scf.for %tile = %warp to %tiles step %warps {
-      %c0 ... %c31 = (bias broadcast; load c) at the lane's 32 elements
-      %acc:32 = scf.for %k = 0 to %K step 16 iter_args(...) {
-        %a_frag = 2 x 4 packed bf16 pairs, %b_frag = 4 x 2 pairs
-        nvvm.mma.sync A[...] B[...] C[...] {shape = m16n8k16, bf16} x 8
+    %stage_a = memref.alloca() : memref<128x20xi32, #gpu.address_space<workgroup>>
+    scf.for %tile = %block to %tiles step %grid {
+      %c0 ... %c63 = (bias broadcast; load c) at the lane's 64 elements
+      %acc:64 = scf.for %k = 0 to %K step 32 iter_args(...) {
+        store 8 bf16 pairs of A and of B rows; gpu.barrier
+        nvvm.mma.sync A[...] B[...] C[...] {shape = m16n8k16, bf16} x 32
+        gpu.barrier
       }
-      (store c; gelu in place) at the lane's 32 elements, inside the edge
+      (store c; gelu in place) at the lane's 64 elements, inside the edge
     }
     ```
   }];
@@ -151,7 +157,9 @@ def OutlineGpuKernelsPass
     the runtime launches it with (`known_block_size`); every other function
     is erased. The runtime passes each memref argument as its descriptor's
     words, one kernel parameter per word (runtime/hal/kernel_abi.h), which
-    is how convert-gpu-to-nvvm expands memref arguments of kernels.
+    is how convert-gpu-to-nvvm expands memref arguments of kernels. A
+    `memref.alloca` in `#gpu.address_space<workgroup>` becomes a workgroup
+    attribution of the kernel: memory its block shares.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",

@@ -1,12 +1,12 @@
 //===- TensorCoreKernels_test.cpp - Tensor-core kernels on an emulated warp ===//
 //
 // kiln-cuda-tile-contractions' and kiln-cuda-tile-attention's kernels cannot
-// run here (no GPU), but their
-// index math can: this test rewrites a tiled kernel for the CPU (the thread
-// index from the emulated lane, one block of one warp) and each
-// nvvm.mma.sync into a call to an emulated warp, runs the kernel on 32 host
-// threads, one per lane, and compares the output with a reference of the
-// same math. The emulated mma gathers every lane's fragments and computes
+// run here (no GPU), but their index math can: this test rewrites a tiled
+// kernel for the CPU (the thread index from the emulated thread, one block
+// of 8 warps, shared memory as a global, gpu.barrier as a barrier of the
+// block's threads) and each nvvm.mma.sync and gpu.shuffle into a call to
+// the emulated warp, runs the kernel on 256 host threads, one per GPU
+// thread, and compares the output with a reference of the same math. The emulated mma gathers every lane's fragments and computes
 // D = A * B + C with the fragment layouts PTX ISA gives for
 // mma.m16n8k16.row.col.f32.bf16.bf16.f32, written here independently of
 // the pass. Sizes are not multiples of the tile, so the edges are checked.
@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/Parser/Parser.h"
@@ -43,14 +44,18 @@ namespace mlir::kiln {
 namespace {
 
 constexpr int kLanes = 32;
+// One block of the kernels' kCudaBlockSize threads: 8 warps.
+constexpr int kWarps = 8, kThreads = kWarps * kLanes;
 
-/// All lanes wait for each other, like the warp-wide mma.sync.
-class LaneBarrier {
+/// `count` threads wait for each other: a warp at an mma.sync or shuffle,
+/// the block at a gpu.barrier.
+class ThreadBarrier {
 public:
+  explicit ThreadBarrier(int count) : count_(count) {}
   void wait() {
     std::unique_lock<std::mutex> lock(mutex_);
     int generation = generation_;
-    if (++waiting_ == kLanes) {
+    if (++waiting_ == count_) {
       waiting_ = 0;
       ++generation_;
       released_.notify_all();
@@ -62,6 +67,7 @@ public:
 private:
   std::mutex mutex_;
   std::condition_variable released_;
+  const int count_;
   int waiting_ = 0, generation_ = 0;
 };
 
@@ -71,11 +77,20 @@ struct WarpRegisters {
   std::array<std::array<uint32_t, 2>, kLanes> b;
   std::array<std::array<float, 4>, kLanes> c;
   std::array<float, kLanes> shuffled;
-  LaneBarrier barrier;
+  ThreadBarrier barrier{kLanes};
 };
 
-WarpRegisters *warp = nullptr;
-thread_local int64_t laneOfThread = 0;
+/// The emulated block: its warps' registers and its barrier.
+struct Block {
+  std::array<WarpRegisters, kWarps> warps;
+  ThreadBarrier barrier{kThreads};
+};
+
+Block *block = nullptr;
+thread_local int64_t threadOfBlock = 0;
+// The calling thread's warp (registers) and lane.
+WarpRegisters *warpOfThread() { return &block->warps[threadOfBlock / kLanes]; }
+int laneOfThread() { return static_cast<int>(threadOfBlock % kLanes); }
 thread_local std::array<float, 4> resultOfThread;
 
 float bf16ToFloat(uint32_t bits) {
@@ -92,24 +107,27 @@ float halfOf(uint32_t reg, int half) { return bf16ToFloat(reg >> (16 * half)); }
 // group = lane >> 2, inGroup = lane % 4.
 /// A (16x16) element (row, k): lane group*4 + inGroup with group = row % 8,
 /// inGroup = (k % 8) / 2; register (row >= 8) + 2 * (k >= 8); half k % 2.
-float aElement(int row, int k) {
+float aElement(const WarpRegisters *warp, int row, int k) {
   int lane = (row % 8) * 4 + (k % 8) / 2;
   int reg = (row >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0);
   return halfOf(warp->a[lane][reg], k % 2);
 }
 /// B (16x8) element (k, n): lane n * 4 + (k % 8) / 2; register k >= 8;
 /// half k % 2.
-float bElement(int k, int n) {
+float bElement(const WarpRegisters *warp, int k, int n) {
   int lane = n * 4 + (k % 8) / 2;
   return halfOf(warp->b[lane][k >= 8 ? 1 : 0], k % 2);
 }
 
-extern "C" int64_t kiln_emu_lane() { return laneOfThread; }
+extern "C" int64_t kiln_emu_thread() { return threadOfBlock; }
+
+extern "C" void kiln_emu_block_barrier() { block->barrier.wait(); }
 
 extern "C" void kiln_emu_mma(uint32_t a0, uint32_t a1, uint32_t a2,
                              uint32_t a3, uint32_t b0, uint32_t b1, float c0,
                              float c1, float c2, float c3) {
-  int lane = static_cast<int>(laneOfThread);
+  WarpRegisters *warp = warpOfThread();
+  int lane = laneOfThread();
   warp->a[lane] = {a0, a1, a2, a3};
   warp->b[lane] = {b0, b1};
   warp->c[lane] = {c0, c1, c2, c3};
@@ -119,7 +137,7 @@ extern "C" void kiln_emu_mma(uint32_t a0, uint32_t a1, uint32_t a2,
     int row = lane / 4 + 8 * (r / 2), col = 2 * (lane % 4) + r % 2;
     float sum = warp->c[lane][r];
     for (int k = 0; k < 16; ++k)
-      sum += aElement(row, k) * bElement(k, col);
+      sum += aElement(warp, row, k) * bElement(warp, k, col);
     resultOfThread[r] = sum;
   }
   warp->barrier.wait();  // every lane has read the registers
@@ -129,7 +147,8 @@ extern "C" float kiln_emu_result(int32_t r) { return resultOfThread[r]; }
 
 /// gpu.shuffle xor: the value of lane `lane ^ offset`.
 extern "C" float kiln_emu_shuffle_xor(float value, int32_t offset) {
-  int lane = static_cast<int>(laneOfThread);
+  WarpRegisters *warp = warpOfThread();
+  int lane = laneOfThread();
   warp->shuffled[lane] = value;
   warp->barrier.wait();
   float partner = warp->shuffled[lane ^ offset];
@@ -139,7 +158,8 @@ extern "C" float kiln_emu_shuffle_xor(float value, int32_t offset) {
 
 /// The tiled kernel with the GPU's thread indices and mma.sync replaced by
 /// calls into the emulated warp above.
-void emulateWarp(ModuleOp module) {
+void emulateBlock(ModuleOp module) {
+  int sharedBuffers = 0;
   OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
@@ -148,7 +168,8 @@ void emulateWarp(ModuleOp module) {
     func::FuncOp::create(b, loc, name, b.getFunctionType(args, results))
         .setPrivate();
   };
-  declare("kiln_emu_lane", {}, {b.getIndexType()});
+  declare("kiln_emu_thread", {}, {b.getIndexType()});
+  declare("kiln_emu_block_barrier", {}, {});
   declare("kiln_emu_mma", {i32, i32, i32, i32, i32, i32, f32, f32, f32, f32},
           {});
   declare("kiln_emu_result", {i32}, {f32});
@@ -158,18 +179,36 @@ void emulateWarp(ModuleOp module) {
   SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
     if (isa<gpu::ThreadIdOp, gpu::BlockIdOp, gpu::BlockDimOp, gpu::GridDimOp,
-            gpu::ShuffleOp, NVVM::MmaOp>(op))
+            gpu::ShuffleOp, gpu::BarrierOp, memref::AllocaOp, NVVM::MmaOp>(op))
       ops.push_back(op);
   });
   for (Operation *op : ops) {
     rewriter.setInsertionPoint(op);
     if (isa<gpu::ThreadIdOp>(op)) {
       rewriter.replaceOpWithNewOp<func::CallOp>(
-          op, "kiln_emu_lane", TypeRange{rewriter.getIndexType()}, ValueRange{});
+          op, "kiln_emu_thread", TypeRange{rewriter.getIndexType()},
+          ValueRange{});
+    } else if (isa<gpu::BarrierOp>(op)) {
+      rewriter.replaceOpWithNewOp<func::CallOp>(op, "kiln_emu_block_barrier",
+                                                TypeRange{}, ValueRange{});
+    } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+      // Shared memory: one buffer the block's threads share, a global here.
+      auto shared = MemRefType::get(alloca.getType().getShape(),
+                                    alloca.getType().getElementType());
+      std::string name = "kiln_emu_shared_" + std::to_string(sharedBuffers++);
+      OpBuilder top(module.getBodyRegion());
+      memref::GlobalOp::create(top, loc, name, top.getStringAttr("private"),
+                               shared, Attribute(), /*constant=*/false,
+                               IntegerAttr());
+      Value global = memref::GetGlobalOp::create(rewriter, op->getLoc(),
+                                                 shared, name);
+      for (OpOperand &use : llvm::make_early_inc_range(alloca->getUses()))
+        use.set(global);
+      rewriter.eraseOp(op);
     } else if (isa<gpu::BlockIdOp>(op)) {
       rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, 0);
     } else if (isa<gpu::BlockDimOp>(op)) {
-      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, kLanes);
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, kThreads);
     } else if (isa<gpu::GridDimOp>(op)) {
       rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(op, 1);
     } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
@@ -223,16 +262,16 @@ uint16_t floatToBf16(float value) {
 // contraction (which ignores the bias input), then an epilogue reading a
 // residual: c = (bias + a w^T) * 0.5 + r.
 constexpr const char *kLinear = R"mlir(
-func.func @linear(%a: memref<?x?x40xf32>, %w: memref<36x40xbf16>, %bias: memref<36xf32>, %r: memref<?x?x36xf32>, %c: memref<?x?x36xf32>) attributes {kiln.dispatch, llvm.emit_c_interface} {
+func.func @linear(%a: memref<?x?x72xf32>, %w: memref<136x72xbf16>, %bias: memref<136xf32>, %r: memref<?x?x136xf32>, %c: memref<?x?x136xf32>) attributes {kiln.dispatch, llvm.emit_c_interface} {
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
                   iterator_types = ["parallel", "parallel", "parallel"]}
-      ins(%bias : memref<36xf32>) outs(%c : memref<?x?x36xf32>) {
+      ins(%bias : memref<136xf32>) outs(%c : memref<?x?x136xf32>) {
   ^bb0(%x: f32, %o: f32):
     linalg.yield %x : f32
   }
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>],
                   iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-      ins(%a, %w, %bias : memref<?x?x40xf32>, memref<36x40xbf16>, memref<36xf32>) outs(%c : memref<?x?x36xf32>) {
+      ins(%a, %w, %bias : memref<?x?x72xf32>, memref<136x72xbf16>, memref<136xf32>) outs(%c : memref<?x?x136xf32>) {
   ^bb0(%x: f32, %y: bf16, %unused: f32, %o: f32):
     %yy = arith.extf %y : bf16 to f32
     %m = arith.mulf %x, %yy : f32
@@ -241,7 +280,7 @@ func.func @linear(%a: memref<?x?x40xf32>, %w: memref<36x40xbf16>, %bias: memref<
   }
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
                   iterator_types = ["parallel", "parallel", "parallel"]}
-      ins(%r : memref<?x?x36xf32>) outs(%c : memref<?x?x36xf32>) {
+      ins(%r : memref<?x?x136xf32>) outs(%c : memref<?x?x136xf32>) {
   ^bb0(%x: f32, %o: f32):
     %half = arith.constant 0.5 : f32
     %h = arith.mulf %o, %half : f32
@@ -269,7 +308,7 @@ std::unique_ptr<ExecutionEngine> compileForEmulatedWarp(MLIRContext &context,
   int found = 0;
   module->walk([&](NVVM::MmaOp) { ++found; });
   EXPECT_EQ(found, mmas) << "mma.sync in the tiled kernel";
-  emulateWarp(*module);
+  emulateBlock(*module);
   PassManager lower(&context);
   if (failed(parsePassPipeline(
           "arith-expand{include-bf16=true},expand-strided-metadata,"
@@ -293,7 +332,9 @@ std::unique_ptr<ExecutionEngine> compileForEmulatedWarp(MLIRContext &context,
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     };
-    add("kiln_emu_lane", reinterpret_cast<void *>(&kiln_emu_lane));
+    add("kiln_emu_thread", reinterpret_cast<void *>(&kiln_emu_thread));
+    add("kiln_emu_block_barrier",
+        reinterpret_cast<void *>(&kiln_emu_block_barrier));
     add("kiln_emu_mma", reinterpret_cast<void *>(&kiln_emu_mma));
     add("kiln_emu_result", reinterpret_cast<void *>(&kiln_emu_result));
     add("kiln_emu_shuffle_xor",
@@ -303,7 +344,7 @@ std::unique_ptr<ExecutionEngine> compileForEmulatedWarp(MLIRContext &context,
   return std::move(*engine);
 }
 
-/// Runs `name` (emit_c_interface) on 32 host threads, one per lane, with
+/// Runs `name` (emit_c_interface) on 256 host threads, one block, with
 /// pointers to the memref descriptors `descriptors`.
 void runOnEmulatedWarp(ExecutionEngine &engine, const std::string &name,
                        std::vector<void *> descriptors) {
@@ -312,17 +353,17 @@ void runOnEmulatedWarp(ExecutionEngine &engine, const std::string &name,
   std::vector<void *> arguments;
   for (void *&descriptor : descriptors)
     arguments.push_back(&descriptor);
-  WarpRegisters registers;
-  warp = &registers;
-  std::vector<std::thread> lanes;
-  for (int lane = 0; lane < kLanes; ++lane)
-    lanes.emplace_back([&, lane] {
-      laneOfThread = lane;
+  auto emulated = std::make_unique<Block>();
+  block = emulated.get();
+  std::vector<std::thread> threads;
+  for (int thread = 0; thread < kThreads; ++thread)
+    threads.emplace_back([&, thread] {
+      threadOfBlock = thread;
       (*kernel)(arguments.data());
     });
-  for (std::thread &lane : lanes)
-    lane.join();
-  warp = nullptr;
+  for (std::thread &thread : threads)
+    thread.join();
+  block = nullptr;
 }
 
 std::unique_ptr<MLIRContext> makeJitContext() {
@@ -336,16 +377,16 @@ std::unique_ptr<MLIRContext> makeJitContext() {
   return context;
 }
 
-TEST(TileContractions, LinearMatchesReferenceOnEmulatedWarp) {
+TEST(TileContractions, LinearMatchesReferenceOnEmulatedBlock) {
   std::unique_ptr<MLIRContext> context = makeJitContext();
   std::unique_ptr<ExecutionEngine> engine = compileForEmulatedWarp(
-      *context, kLinear, "kiln-cuda-tile-contractions", 8);
+      *context, kLinear, "kiln-cuda-tile-contractions", 32);
   ASSERT_TRUE(engine);
 
-  // 2 x 19 rows (two 32-row tiles, the second mostly past the end), 36
-  // outputs (a 32-column tile and 4 columns of another), k = 40 (two and a
-  // half steps of 16).
-  constexpr int64_t kBatch = 2, kTokens = 19, kIn = 40, kOut = 36;
+  // 2 x 75 rows (a 128-row tile and 22 rows of another, rows crossing the
+  // batch boundary inside a tile), 136 outputs (a 128-column tile and 8
+  // columns of another), k = 72 (two stages of 32 and a quarter of one).
+  constexpr int64_t kBatch = 2, kTokens = 75, kIn = 72, kOut = 136;
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1, 1);
   std::vector<float> a(kBatch * kTokens * kIn), bias(kOut),
@@ -437,7 +478,7 @@ double attentionError(int64_t batches, int64_t queries, int64_t keys,
   return worst;
 }
 
-TEST(TileAttention, MatchesReferenceOnEmulatedWarp) {
+TEST(TileAttention, MatchesReferenceOnEmulatedBlock) {
   std::unique_ptr<MLIRContext> context = makeJitContext();
   // Two chains of 2 mma for S (head 32 = two k steps) and 2 for P V (16
   // value channels = two n8 blocks), per kernel.

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dispatch/ContractionLike.h"
+#include "compiler/target/cuda/CudaCodegen.h"
 #include "compiler/target/cuda/LinalgBodyEmitter.h"
 #include "compiler/target/cuda/Passes.h"
 #include "compiler/target/cuda/WarpMma.h"
@@ -28,11 +29,25 @@ namespace mlir::kiln {
 namespace {
 
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
-// A warp's output tile: kMmasM x kMmasN mma.sync m16n8k16, 32 x 32
-// elements, 32 f32 accumulators per lane, enough reuse of each loaded
-// fragment (an A fragment feeds 4 mmas, a B fragment 2) without spilling.
-constexpr int64_t kMmasM = 2, kMmasN = 4;
-constexpr int64_t kTileM = kMmaM * kMmasM, kTileN = kMmaN * kMmasN;
+// A block's output tile: kWarpsM x kWarpsN warps (kCudaBlockSize
+// threads), each kMmasM x kMmasN mma.sync m16n8k16 (64 x 32 outputs, 64 f32
+// accumulators per lane), 128 x 128 in all; k in stages of kBlockK through
+// shared memory, so that each operand element is read from global memory
+// once per block tile instead of once per warp.
+constexpr int64_t kWarpsM = 2, kWarpsN = 4;
+constexpr int64_t kMmasM = 4, kMmasN = 4;
+constexpr int64_t kBlockM = kWarpsM * kMmasM * kMmaM;
+constexpr int64_t kBlockN = kWarpsN * kMmasN * kMmaN;
+constexpr int64_t kBlockK = 32;
+static_assert(kWarpsM * kWarpsN * kWarpSize == kCudaBlockSize,
+              "a block tile takes every thread of the block");
+// Staging: two threads per row of A and of B, each a half of the stage's k.
+static_assert(kBlockM == kCudaBlockSize / 2 && kBlockN == kBlockM,
+              "one staged row of A and of B per two threads");
+// A staged row: kBlockK / 2 words of bf16 pairs, padded by 4 words so that
+// the 8 rows x 4 words a fragment load touches fall in 32 distinct banks
+// (row stride 20 words: 20 * row mod 32 spaces the rows 4 banks apart).
+constexpr int64_t kStageRowWords = kBlockK / 2 + 4;
 
 /// A kernel this pass rewrites: the contraction and the elementwise ops
 /// that write its output in place before it (its start) and after it (its
@@ -149,7 +164,7 @@ std::optional<TensorCoreKernel> matchKernel(func::FuncOp kernel) {
   return match;
 }
 
-/// Emits the warp tiles of one matched kernel (the pass description shows
+/// Emits the block tiles of one matched kernel (the pass description shows
 /// their form).
 class TileEmitter {
 public:
@@ -175,15 +190,31 @@ public:
       batches = mul(batches, batchSizes.back());
     }
 
-    WarpPosition position = emitWarpPosition(b, loc);
-    group = position.group;
-    inGroup = position.inGroup;
+    // The stages in shared memory: bf16 pairs along k, a row per m (A) or
+    // n (B), padded (WarpMma.h: kStageRowWords).
+    auto stageType = MemRefType::get(
+        {kBlockM, kStageRowWords}, b.getI32Type(), AffineMap(),
+        gpu::AddressSpaceAttr::get(b.getContext(),
+                                   gpu::AddressSpace::Workgroup));
+    stageA = memref::AllocaOp::create(b, loc, stageType);
+    stageB = memref::AllocaOp::create(b, loc, stageType);
 
-    tilesN = ceilDiv(sizeN, kTileN);
-    tilesM = ceilDiv(sizeM, kTileM);
+    thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    Value lane = rem(thread, index(kWarpSize));
+    Value warp = div(thread, index(kWarpSize));
+    warpRow = mul(div(warp, index(kWarpsN)), index(kMmasM * kMmaM));
+    warpCol = mul(rem(warp, index(kWarpsN)), index(kMmasN * kMmaN));
+    group = div(lane, index(4));
+    inGroup = rem(lane, index(4));
+
+    tilesN = ceilDiv(sizeN, kBlockN);
+    tilesM = ceilDiv(sizeM, kBlockM);
     Value tiles = mul(batches, mul(tilesM, tilesN));
-    auto loop =
-        scf::ForOp::create(b, loc, position.warp, tiles, position.warps);
+    // Blocks take tiles grid-stride: the loop is uniform in a block, as
+    // its barriers need.
+    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    Value grid = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    auto loop = scf::ForOp::create(b, loc, block, tiles, grid);
     b.setInsertionPointToStart(loop.getBody());
     emitTile(loop.getInductionVar());
   }
@@ -215,17 +246,29 @@ private:
     return indices;
   }
 
-  /// Sets the m loops of `ivs` to lane row `slot`'s.
-  void setRow(SmallVector<Value> &ivs, int64_t slot) {
-    for (auto [loop, iv] : llvm::zip(kernel.dims.m, rowIvs[slot]))
-      ivs[loop] = iv;
+  /// The m loops' indices of flattened row `row` (of the last row where it
+  /// is past the end: such rows are loaded, not stored).
+  SmallVector<Value> rowIndices(Value row) {
+    SmallVector<Value> ivs(mSizes.size());
+    Value rest = clamp(row, sizeM);
+    for (int64_t d = static_cast<int64_t>(mSizes.size()) - 1; d >= 0; --d) {
+      ivs[d] = d == 0 ? rest : rem(rest, mSizes[d]);
+      if (d > 0)
+        rest = div(rest, mSizes[d]);
+    }
+    return ivs;
   }
 
-  /// The output element at lane row `slot`, column `n` of the current
-  /// tile's batch.
+  /// `ivs` with the m loops set to `row` (rowIndices).
+  SmallVector<Value> withRow(SmallVector<Value> ivs, ArrayRef<Value> row) {
+    for (auto [loop, iv] : llvm::zip(kernel.dims.m, row))
+      ivs[loop] = iv;
+    return ivs;
+  }
+
+  /// The output element at lane row `slot`, column `n`.
   SmallVector<Value> outputCoords(int64_t slot, Value n) {
-    SmallVector<Value> ivs(tileIvs);
-    setRow(ivs, slot);
+    SmallVector<Value> ivs = withRow(tileIvs, rowIvs[slot]);
     ivs[kernel.dims.n[0]] = n;
     return indicesOf(op.getIndexingMapsArray().back(), ivs);
   }
@@ -233,9 +276,9 @@ private:
   void emitTile(Value tile) {
     tileIvs.assign(op.getNumLoops(), index(0));
     Value rest = tile;
-    Value n0 = mul(rem(rest, tilesN), index(kTileN));
+    Value n0 = mul(rem(rest, tilesN), index(kBlockN));
     rest = div(rest, tilesN);
-    Value m0 = mul(rem(rest, tilesM), index(kTileM));
+    Value m0 = mul(rem(rest, tilesM), index(kBlockM));
     rest = div(rest, tilesM);
     for (int64_t i = static_cast<int64_t>(batchSizes.size()) - 1; i >= 0;
          --i) {
@@ -243,33 +286,31 @@ private:
       if (i > 0)
         rest = div(rest, batchSizes[i]);
     }
-    // Rows of the lane's A and C fragments: group (+ 8) in each 16-row
-    // block; columns of its C fragments: 2 * inGroup (+ 1) in each 8-column
-    // block; columns of its B fragments: group in each 8-column block.
+    // The row of A and of B this thread stages, and its half of the k
+    // stage: two threads per row.
+    Value stageRow = div(thread, index(2));
+    stageWord = mul(rem(thread, index(2)), index(kBlockK / 4));
+    stageRowA = rowIndices(add(m0, stageRow));
+    stageRowB = clamp(add(n0, stageRow), sizeN);
+    stageAt = stageRow;
+
+    // The lane's accumulator rows: group (+ 8) in each 16-row block of its
+    // warp's 64; its columns: 2 * inGroup (+ 1) in each 8-column block of
+    // its warp's 32.
+    Value warpM0 = add(m0, warpRow), warpN0 = add(n0, warpCol);
     for (int64_t i = 0; i < kMmasM; ++i)
       for (int64_t half = 0; half < 2; ++half) {
-        rows.push_back(add(m0, add(group, index(kMmaM * i + 8 * half))));
-        // The m loops' indices of the row (of the last row where it is past
-        // the end: such rows are loaded as zero and not stored).
-        SmallVector<Value> ivs(mSizes.size());
-        Value rest = clamp(rows.back(), sizeM);
-        for (int64_t d = static_cast<int64_t>(mSizes.size()) - 1; d >= 0; --d) {
-          ivs[d] = d == 0 ? rest : rem(rest, mSizes[d]);
-          if (d > 0)
-            rest = div(rest, mSizes[d]);
-        }
-        rowIvs.push_back(ivs);
+        rows.push_back(add(warpM0, add(group, index(kMmaM * i + 8 * half))));
+        rowIvs.push_back(rowIndices(rows.back()));
       }
-    for (int64_t j = 0; j < kMmasN; ++j) {
-      Value base = add(n0, index(kMmaN * j));
+    for (int64_t j = 0; j < kMmasN; ++j)
       for (int64_t e = 0; e < 2; ++e)
-        cols.push_back(add(base, add(mul(inGroup, index(2)), index(e))));
-      bCols.push_back(add(base, group));
-    }
+        cols.push_back(add(warpN0, add(mul(inGroup, index(2)),
+                                       index(kMmaN * j + e))));
 
     SmallVector<Value> accs = emitStart();
     auto steps = scf::ForOp::create(
-        b, loc, index(0), sizeK, index(kMmaK), accs,
+        b, loc, index(0), sizeK, index(kBlockK), accs,
         [&](OpBuilder &nested, Location, Value k0, ValueRange carried) {
           OpBuilder::InsertionGuard guard(b);
           b.restoreInsertionPoint(nested.saveInsertionPoint());
@@ -314,54 +355,70 @@ private:
     return accs;
   }
 
-  /// The contraction's operand `which` (0: A, 1: B) at lane row `slot`
-  /// (A) or B column `slot`, k `k`: zero outside the operand, as bf16.
-  Value loadOperand(unsigned which, int64_t slot, Value k) {
+  /// Operand `which` (0: A, 1: B) at the staged row and k `k`, as bf16:
+  /// zero past the last k (a clamped row past the end is loaded but its
+  /// results are not stored).
+  Value loadStaged(unsigned which, Value k) {
     OpOperand *operand = op.getDpsInputOperand(which);
-    Value row = which == 0 ? rows[slot] : bCols[slot];
-    Value rowSize = which == 0 ? sizeM : sizeN;
     SmallVector<Value> ivs(tileIvs);
     if (which == 0)
-      setRow(ivs, slot);
+      ivs = withRow(ivs, stageRowA);
     else
-      ivs[kernel.dims.n[0]] = clamp(row, sizeN);
+      ivs[kernel.dims.n[0]] = stageRowB;
     ivs[kernel.dims.k[0]] = clamp(k, sizeK);
     Value loaded = memref::LoadOp::create(
         b, loc, operand->get(),
         indicesOf(op.getMatchingIndexingMap(operand), ivs));
     Type type = loaded.getType();
-    Value inside = arith::AndIOp::create(b, loc, below(row, rowSize),
-                                         below(k, sizeK));
     Value zero = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
-    return toBf16(b, loc, arith::SelectOp::create(b, loc, inside, loaded, zero));
+    return toBf16(b, loc,
+                  arith::SelectOp::create(b, loc, below(k, sizeK), loaded, zero));
   }
 
-  /// The register holding operand `which`'s values at `slot` (as
-  /// loadOperand) and k `k`, `k + 1`.
-  Value loadPair(unsigned which, int64_t slot, Value k) {
-    return packBf16(b, loc, loadOperand(which, slot, k),
-                    loadOperand(which, slot, add(k, index(1))));
-  }
-
-  /// One k step of 16: the lane's A and B fragments, then the mmas.
+  /// One k stage of kBlockK: the block stages A and B in shared memory,
+  /// then each warp multiplies its 64 x 32 from there.
   SmallVector<Value> emitStep(Value k0, ValueRange accs) {
-    Value kLane = add(k0, mul(inGroup, index(2)));
-    Value kHigh = add(kLane, index(8));
-    SmallVector<SmallVector<Value>> a(kMmasM), bFrags(kMmasN);
-    for (int64_t i = 0; i < kMmasM; ++i)
-      for (int64_t q = 0; q < 4; ++q)
-        a[i].push_back(loadPair(0, 2 * i + q % 2, q < 2 ? kLane : kHigh));
-    for (int64_t j = 0; j < kMmasN; ++j)
-      for (Value k : {kLane, kHigh})
-        bFrags[j].push_back(loadPair(1, j, k));
+    for (unsigned which = 0; which < 2; ++which)
+      for (int64_t w = 0; w < kBlockK / 4; ++w) {
+        Value word = add(stageWord, index(w));
+        Value k = add(k0, mul(word, index(2)));
+        Value pair = packBf16(b, loc, loadStaged(which, k),
+                              loadStaged(which, add(k, index(1))));
+        memref::StoreOp::create(b, loc, pair, which == 0 ? stageA : stageB,
+                                ValueRange{stageAt, word});
+      }
+    gpu::BarrierOp::create(b, loc);
 
-    SmallVector<Value> results;
-    for (int64_t i = 0; i < kMmasM; ++i)
+    SmallVector<Value> results(accs);
+    for (int64_t ks = 0; ks < kBlockK / kMmaK; ++ks) {
+      // Fragment registers are whole words of the stages: pair column
+      // inGroup (+ 4 for k + 8) of the 8 words a k step of 16 has.
+      Value word = add(index(ks * kMmaK / 2), inGroup);
+      Value wordHigh = add(word, index(4));
+      SmallVector<SmallVector<Value>> a(kMmasM), bFrags(kMmasN);
+      for (int64_t i = 0; i < kMmasM; ++i)
+        for (int64_t q = 0; q < 4; ++q) {
+          Value row = add(warpRow, add(group, index(kMmaM * i + 8 * (q % 2))));
+          a[i].push_back(memref::LoadOp::create(
+              b, loc, stageA, ValueRange{row, q < 2 ? word : wordHigh}));
+        }
       for (int64_t j = 0; j < kMmasN; ++j)
-        llvm::append_range(
-            results,
-            emitMmaBf16(b, loc, a[i], bFrags[j],
-                        accs.slice((i * kMmasN + j) * kAccsPerMma, kAccsPerMma)));
+        for (int64_t q = 0; q < 2; ++q) {
+          Value col = add(warpCol, add(group, index(kMmaN * j)));
+          bFrags[j].push_back(memref::LoadOp::create(
+              b, loc, stageB, ValueRange{col, q == 0 ? word : wordHigh}));
+        }
+      for (int64_t i = 0; i < kMmasM; ++i)
+        for (int64_t j = 0; j < kMmasN; ++j) {
+          int64_t first = (i * kMmasN + j) * kAccsPerMma;
+          SmallVector<Value> d = emitMmaBf16(
+              b, loc, a[i], bFrags[j],
+              ValueRange(results).slice(first, kAccsPerMma));
+          std::copy(d.begin(), d.end(), results.begin() + first);
+        }
+    }
+    // The next stage overwrites what the warps read.
+    gpu::BarrierOp::create(b, loc);
     return results;
   }
 
@@ -389,8 +446,10 @@ private:
   linalg::LinalgOp op;
   OpBuilder &b;
   Location loc;
-  Value sizeM, sizeN, sizeK, tilesM, tilesN, group, inGroup;
-  SmallVector<Value> batchSizes, mSizes, tileIvs, rows, cols, bCols;
+  Value sizeM, sizeN, sizeK, tilesM, tilesN;
+  Value thread, warpRow, warpCol, group, inGroup;
+  Value stageA, stageB, stageAt, stageWord, stageRowB;
+  SmallVector<Value> batchSizes, mSizes, tileIvs, stageRowA, rows, cols;
   SmallVector<SmallVector<Value>> rowIvs;  // per lane row: its m loops
 };
 

@@ -1,15 +1,21 @@
 // RUN: kiln-opt --split-input-file --kiln-cuda-tile-contractions --cse %s | FileCheck %s
 
 // Tests that a linear (bias start, bf16 weight, tanh epilogue, as
-// kiln-cpu-materialize-zero-init leaves it) becomes warp tiles: the bias
-// written and the output loaded as each lane's accumulator start, a k loop
-// of 16 carrying 32 accumulators, f32 activations rounded to bf16 and bf16
-// weights used as stored, packed in pairs, eight m16n8k16 bf16 mma.sync per
-// step, then the store and the epilogue at each accumulator's element.
+// kiln-cpu-materialize-zero-init leaves it) becomes block tiles: two
+// workgroup stages, blocks taking tiles grid-stride, the bias written and
+// the output loaded as each lane's accumulator start, a k loop of 32
+// carrying 64 accumulators that stages A (f32 rounded to bf16) and B (bf16
+// as stored) as packed pairs, meets at a barrier, runs 32 m16n8k16 bf16
+// mma.sync on fragments read from the stages and meets again, then the
+// store and the epilogue at each accumulator's element.
 // CHECK-LABEL: func.func @linear_bias_tanh
 // CHECK-SAME: (%[[A:.+]]: memref<?x64xf32>, %[[W:.+]]: memref<48x64xbf16>, %[[BIAS:.+]]: memref<48xf32>, %[[C:.+]]: memref<?x48xf32>)
+// CHECK-DAG: %[[STAGE_A:.+]] = memref.alloca() : memref<128x20xi32, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[STAGE_B:.+]] = memref.alloca() : memref<128x20xi32, #gpu.address_space<workgroup>>
 // CHECK: gpu.thread_id x
-// CHECK: scf.for %[[TILE:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK: %[[BLOCK:.+]] = gpu.block_id x
+// CHECK: %[[GRID:.+]] = gpu.grid_dim x
+// CHECK: scf.for %[[TILE:.+]] = %[[BLOCK]] to %{{.+}} step %[[GRID]] {
 // CHECK: scf.if %{{.+}} -> (f32) {
 // CHECK:   %[[B0:.+]] = memref.load %[[BIAS]]
 // CHECK:   memref.store %[[B0]], %[[C]][%[[I0:.+]], %[[J0:.+]]]
@@ -17,17 +23,23 @@
 // CHECK:   scf.yield %[[START]] : f32
 // CHECK: } else {
 // CHECK:   scf.yield %{{.+}} : f32
-// CHECK: %[[SUMS:.+]]:32 = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK: %[[SUMS:.+]]:64 = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %c32 iter_args
 // CHECK:   %[[X:.+]] = memref.load %[[A]]
 // CHECK:   %[[XS:.+]] = arith.select %{{.+}}, %[[X]], %{{.+}} : f32
 // CHECK:   %[[XB:.+]] = arith.truncf %[[XS]] : f32 to bf16
 // CHECK:   arith.bitcast %[[XB]] : bf16 to i16
+// CHECK:   memref.store %{{.+}}, %[[STAGE_A]]
 // CHECK:   %[[Y:.+]] = memref.load %[[W]]
 // CHECK-NOT: arith.truncf
 // CHECK:   %[[YS:.+]] = arith.select %{{.+}}, %[[Y]], %{{.+}} : bf16
 // CHECK:   arith.bitcast %[[YS]] : bf16 to i16
-// CHECK-COUNT-8: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK:   scf.yield
+// CHECK:   memref.store %{{.+}}, %[[STAGE_B]]
+// CHECK:   gpu.barrier
+// CHECK:   memref.load %[[STAGE_A]]
+// CHECK:   memref.load %[[STAGE_B]]
+// CHECK-COUNT-32: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:   gpu.barrier
+// CHECK-NEXT: scf.yield
 // CHECK: scf.if %{{.+}} {
 // CHECK:   memref.store %[[SUMS]]#0, %[[C]][%[[I1:.+]], %[[J1:.+]]]
 // CHECK:   %[[V:.+]] = memref.load %[[C]][%[[I1]], %[[J1]]]
@@ -76,7 +88,7 @@ func.func @linear_bias_tanh(%a: memref<?x64xf32>, %w: memref<48x64xbf16>, %bias:
 // CHECK:   scf.if %{{.+}} -> (f32) {
 // CHECK:     memref.store %{{.+}}, %[[C]][%[[BATCH:.+]], %[[TOKEN:.+]], %[[J:.+]]]
 // CHECK:     memref.load %[[C]][%[[BATCH]], %[[TOKEN]], %[[J]]]
-// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-32: nvvm.mma.sync
 // CHECK-NOT: linalg.
 func.func @linear_3d(%a: memref<?x?x32xf32>, %w: memref<16x32xf32>, %c: memref<?x?x16xf32>) attributes {kiln.dispatch} {
   %zero = arith.constant 0.0 : f32
@@ -107,7 +119,7 @@ func.func @linear_3d(%a: memref<?x?x32xf32>, %w: memref<16x32xf32>, %c: memref<?
 // CHECK:   scf.for
 // CHECK:     memref.load %[[A]][%[[BATCH]], %{{.+}}, %{{.+}}]
 // CHECK:     memref.load %[[B]][%[[BATCH]], %{{.+}}, %{{.+}}]
-// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-32: nvvm.mma.sync
 // CHECK:   memref.store %{{.+}}, %[[C]][%[[BATCH]], %{{.+}}, %{{.+}}]
 func.func @batch_matmul(%a: memref<?x?x?xf32>, %b: memref<?x?x?xf32>, %c: memref<?x?x?xf32>) attributes {kiln.dispatch} {
   linalg.batch_matmul ins(%a, %b : memref<?x?x?xf32>, memref<?x?x?xf32>) outs(%c : memref<?x?x?xf32>)
