@@ -325,6 +325,7 @@ LogicalResult writeArtifact(ModuleOp module, ModuleOp outlinedKernels,
         reinterpret_cast<const uint8_t *>(cudaCode.ptx.data()),
         cudaCode.ptx.size());
     cuda.threads_per_block = kCudaBlockSize;
+    cuda.elements_per_block = cudaCode.elementsPerBlock;
     contents.executables.push_back(std::move(cuda));
   }
   // Executable 0 is the one every dispatch names; the kernel of the same

@@ -57,7 +57,8 @@ Binding View(BufferKind kind, Access access, const Expression& size) {
 
 // Entry "scale": y[n] from x[n] and the parameter w[4], one dispatch, on a
 // CUDA executable (cuda_only) or a CPU one with the CUDA kernel as variant.
-std::string WriteModel(const io::testing::TempDir& dir, bool with_cuda) {
+std::string WriteModel(const io::testing::TempDir& dir, bool with_cuda,
+                       uint64_t elements_per_block = 0) {
   ArtifactContents c;
   c.producer = "model_cuda_test";
   c.model_name = "scale";
@@ -70,6 +71,7 @@ std::string WriteModel(const io::testing::TempDir& dir, bool with_cuda) {
   cuda.code = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(kPtx),
                                   sizeof(kPtx) - 1);
   cuda.threads_per_block = 256;
+  if (elements_per_block != 0) cuda.elements_per_block = {elements_per_block};
   Executable cpu;
   cpu.target = "cpu-x86_64";
   cpu.format = "elf-shared-object";
@@ -162,6 +164,21 @@ TEST_F(ModelCudaTest, LargeOutputsAreCoveredByAtMost64BlocksPerMultiprocessor) {
                   .ok());
   // The kernels' grid-stride loops cover the rest.
   EXPECT_EQ(FakeState().grid[0], 128u);
+}
+
+TEST_F(ModelCudaTest, TiledKernelsGetABlockPerTheirElementsPerBlock) {
+  // A tensor-core kernel's block takes 4096 elements (format 1.4): 20000
+  // output elements need 5 blocks of 256 threads, not 79.
+  absl::StatusOr<Model> model =
+      Model::Open(WriteModel(dir_, true, /*elements_per_block=*/4096),
+                  {/*num_threads=*/1, DeviceKind::kCuda});
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<float> x(20000);
+  ASSERT_TRUE(
+      model->Run("scale", {{"x", HostTensorView::Of(DType::F32, {20000}, x)}})
+          .ok());
+  EXPECT_EQ(FakeState().grid[0], 5u);
+  EXPECT_EQ(FakeState().block[0], 256u);
 }
 
 TEST_F(ModelCudaTest, CudaOnAModelWithoutCudaKernelsSaysHowToCompileOne) {

@@ -148,8 +148,12 @@ void BuildArtifact(FlatBufferBuilder& fbb, const ArtifactContents& c,
     const auto kernels = fbb.CreateVectorOfStrings(exe.kernels);
     const Offset<Vector<uint8_t>> code = Bytes(fbb, exe.code, kAlignment);
     executables.push_back(
-        schema::CreateExecutable(fbb, target, format, features, kernels, code,
-                                 exe.threads_per_block));
+        schema::CreateExecutable(
+            fbb, target, format, features, kernels, code,
+            exe.threads_per_block,
+            exe.elements_per_block.empty()
+                ? 0
+                : fbb.CreateVector(exe.elements_per_block)));
   }
   std::vector<Offset<schema::Parameter>> parameters;
   for (const Parameter& p : c.parameters) {

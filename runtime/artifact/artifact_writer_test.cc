@@ -36,7 +36,7 @@ TEST(ArtifactWriterTest, WritesDocumentedLayout) {
 
   EXPECT_EQ(bytes.substr(4, 4), "KILN");
   const schema::Artifact* root = schema::GetArtifact(bytes.data());
-  EXPECT_EQ(root->format_version(), 0x00010003u);
+  EXPECT_EQ(root->format_version(), 0x00010004u);
   const uint64_t w = root->weights_offset();
   EXPECT_EQ(w % 64, 0u);
 
@@ -138,6 +138,18 @@ TEST(ArtifactWriterTest, RejectsInvalidContents) {
       {"executable without kernels",
        [](SampleArtifact& s) { s.contents.executables[1].kernels.clear(); },
        "executable 1 (cuda-sm90a): has no kernels"},
+      {"elements per block not one per kernel",
+       [](SampleArtifact& s) {
+         s.contents.executables[1].elements_per_block = {256, 256, 256};
+       },
+       "executable 1 (cuda-sm90a): has 3 elements_per_block for"},
+      {"zero elements per block",
+       [](SampleArtifact& s) {
+         Executable& e = s.contents.executables[1];
+         e.elements_per_block.assign(e.kernels.size(), 256);
+         e.elements_per_block.back() = 0;
+       },
+       "kernel 'encode_0_embed' takes 0 elements per block"},
       {"executable without code",
        [](SampleArtifact& s) { s.contents.executables[0].code = {}; },
        "executable 0 (cpu-x86_64): code is empty"},

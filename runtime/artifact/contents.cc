@@ -87,6 +87,18 @@ absl::Status CheckExecutables(const std::string& path,
         absl::StrCat(where, ": "), "kernel", exe.kernels,
         [](const std::string& k) -> const std::string& { return k; }));
     if (exe.code.empty()) return Invalid(where, "code is empty");
+    if (!exe.elements_per_block.empty() &&
+        exe.elements_per_block.size() != exe.kernels.size()) {
+      return Invalid(where, absl::StrCat("has ", exe.elements_per_block.size(),
+                                         " elements_per_block for ",
+                                         exe.kernels.size(), " kernels"));
+    }
+    for (size_t k = 0; k < exe.elements_per_block.size(); ++k) {
+      if (exe.elements_per_block[k] == 0) {
+        return Invalid(where, absl::StrCat("kernel '", exe.kernels[k],
+                                           "' takes 0 elements per block"));
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -25,7 +25,7 @@ using io::DType;
 // format_version is (major << 16) | minor. A reader accepts its own major
 // version and every minor version of it.
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 3;
+inline constexpr uint32_t kFormatMinor = 4;
 inline constexpr uint32_t kFormatVersion = (kFormatMajor << 16) | kFormatMinor;
 
 // "1.0" for 0x00010000.
@@ -55,6 +55,10 @@ struct Executable {
   // CUDA executables (format 1.3): every kernel's threads per block; 0 for
   // CPU ones.
   uint32_t threads_per_block = 0;
+  // CUDA executables (format 1.4): per kernel, the output elements one
+  // block takes, to size the grid; empty means threads_per_block for every
+  // kernel.
+  std::vector<uint64_t> elements_per_block;
 
   // The index of `kernel` in `kernels`, or nullopt.
   std::optional<size_t> FindKernel(const std::string& kernel) const;

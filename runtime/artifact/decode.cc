@@ -293,6 +293,14 @@ absl::Status Decoder::DecodeExecutables(const schema::Artifact& root,
     e.kernels = Strings(exe->kernels());
     e.code = Bytes(exe->code());
     e.threads_per_block = exe->threads_per_block();
+    if (exe->elements_per_block() != nullptr) {
+      const auto& per_block = *exe->elements_per_block();
+      KILN_RETURN_IF_ERROR(CheckAligned(per_block, [&] {
+        return absl::StrCat(path_, ": executable ", index, ": elements_per_block");
+      }));
+      if (Charge(8 * uint64_t{per_block.size()}))
+        e.elements_per_block.assign(per_block.begin(), per_block.end());
+    }
     const uint64_t start = static_cast<uint64_t>(e.code.data() - file_start_);
     if (!e.code.empty() && start % kAlignment != 0) {
       return Invalid(

@@ -133,7 +133,10 @@ absl::StatusOr<CudaKernelRef> CudaRunner::Resolve(
     // ValidateContents checked that the kernel is one of the executable's.
     const size_t kernel = *exe.FindKernel(candidate.kernel);
     return CudaKernelRef{functions_[candidate.executable][kernel],
-                         exe.threads_per_block};
+                         exe.threads_per_block,
+                         exe.elements_per_block.empty()
+                             ? exe.threads_per_block
+                             : exe.elements_per_block[kernel]};
   }
   return absl::FailedPreconditionError(absl::StrCat(
       where, ": dispatch ", index, " (kernel '", dispatch.kernel,
@@ -214,8 +217,10 @@ absl::StatusOr<std::map<std::string, OwnedTensor>> CudaRunner::Run(
     const Clock::time_point begin = Clock::now();
     const int64_t elements = WrittenElements(dispatch);
     const int64_t threads = kernels[k].threads_per_block;
+    const int64_t per_block =
+        static_cast<int64_t>(kernels[k].elements_per_block);
     const int64_t blocks =
-        std::min((elements + threads - 1) / threads, max_blocks);
+        std::min((elements + per_block - 1) / per_block, max_blocks);
     auto at = [&] {
       return absl::StrCat(where, ": dispatch ", k, " (kernel '",
                           entry.dispatches[k].kernel, "')");

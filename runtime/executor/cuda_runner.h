@@ -40,10 +40,12 @@ namespace kiln::executor {
 // "ptx".
 bool IsCudaExecutable(const artifact::Executable& executable);
 
-// A dispatch's CUDA kernel and its block size.
+// A dispatch's CUDA kernel, its block size and the output elements one of
+// its blocks takes (the grid is ceil(elements / elements_per_block)).
 struct CudaKernelRef {
   hal::cuda::CUfunction function = nullptr;
   unsigned threads_per_block = 0;
+  uint64_t elements_per_block = 0;
 };
 
 class CudaRunner {

@@ -7,6 +7,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -60,20 +61,26 @@ std::string findCudaToolkit() {
 /// kernel, which distribute-to-threads orders per output element;
 /// tile-contractions and tile-attention first take the kernels that can run
 /// on tensor cores.
-static std::string kernelPipeline(const CudaTarget &target,
-                                  llvm::StringRef toolkit) {
+/// In two parts: up to the gpu.module of kernels, then to PTX.
+static std::string kernelPipeline(const CudaTarget &target) {
   return llvm::formatv(
-             "kiln-cpu-materialize-zero-init,{3}kiln-cuda-distribute-to-threads,"
-             "kiln-cuda-outline-kernels{{block-size={0}},kiln-expand-fp8,"
-             "canonicalize,cse,"
-             "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-             "canonicalize,nvvm-attach-target{{chip={1} O=3},"
-             "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"
-             "gpu-module-to-binary{{format=isa toolkit={2}}",
-             kCudaBlockSize, target.chip, toolkit,
+             "kiln-cpu-materialize-zero-init,{1}kiln-cuda-distribute-to-threads,"
+             "kiln-cuda-outline-kernels{{block-size={0}}",
+             kCudaBlockSize,
              target.tensorCores
                  ? "kiln-cuda-tile-contractions,kiln-cuda-tile-attention,"
                  : "")
+      .str();
+}
+static std::string ptxPipeline(const CudaTarget &target,
+                               llvm::StringRef toolkit) {
+  return llvm::formatv(
+             "kiln-expand-fp8,canonicalize,cse,"
+             "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+             "canonicalize,nvvm-attach-target{{chip={0} O=3},"
+             "gpu.module(convert-gpu-to-nvvm),reconcile-unrealized-casts,"
+             "gpu-module-to-binary{{format=isa toolkit={1}}",
+             target.chip, toolkit)
       .str();
 }
 
@@ -90,10 +97,22 @@ FailureOr<CudaExecutableCode> compileCudaKernels(ModuleOp module,
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
 
-  PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(kernelPipeline(target, toolkit), pm,
+  PassManager kernels(module.getContext()), ptx(module.getContext());
+  if (failed(parsePassPipeline(kernelPipeline(target), kernels,
                                llvm::errs())) ||
-      failed(pm.run(module)))
+      failed(parsePassPipeline(ptxPipeline(target, toolkit), ptx,
+                               llvm::errs())) ||
+      failed(kernels.run(module)))
+    return failure();
+  // What the runtime sizes each kernel's grid by; the gpu.funcs are gone
+  // once the module is PTX.
+  llvm::StringMap<uint64_t> elementsPerBlock;
+  module.walk([&](gpu::GPUFuncOp kernel) {
+    auto attr = kernel->getAttrOfType<IntegerAttr>(kElementsPerBlockAttr);
+    elementsPerBlock[kernel.getName()] =
+        attr ? attr.getInt() : static_cast<uint64_t>(kCudaBlockSize);
+  });
+  if (failed(ptx.run(module)))
     return failure();
 
   CudaExecutableCode code;
@@ -113,6 +132,10 @@ FailureOr<CudaExecutableCode> compileCudaKernels(ModuleOp module,
     code.kernels.push_back(rest.take_until([](char c) {
       return c == '(' || c == ' ' || c == '\n';
     }).str());
+    auto perBlock = elementsPerBlock.find(code.kernels.back());
+    code.elementsPerBlock.push_back(perBlock == elementsPerBlock.end()
+                                        ? kCudaBlockSize
+                                        : perBlock->second);
   }
   return code;
 }

@@ -44,10 +44,17 @@ std::string findCudaToolkit();
 /// Threads per block of every kernel the CUDA target emits.
 constexpr int64_t kCudaBlockSize = 256;
 
+/// The attribute of a kernel whose block takes more than one output element
+/// per thread (the tensor-core kernels): how many, for the runtime's grid.
+constexpr llvm::StringLiteral kElementsPerBlockAttr = "kiln.elements_per_block";
+
 /// The compiled kernels of a module.
 struct CudaExecutableCode {
   std::string ptx;
   std::vector<std::string> kernels;  // .entry names, in module order
+  // Per kernel: the output elements one block takes (kCudaBlockSize unless
+  // the kernel says otherwise, kElementsPerBlockAttr).
+  std::vector<uint64_t> elementsPerBlock;
 };
 
 /// Compiles every kiln.dispatch function of `module` (which it consumes;

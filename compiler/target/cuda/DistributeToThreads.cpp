@@ -11,6 +11,7 @@
 #include "compiler/dispatch/FlashAttentionLoops.h"
 #include "compiler/target/cuda/LinalgBodyEmitter.h"
 #include "compiler/target/cuda/Passes.h"
+#include "compiler/target/cuda/WarpMma.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,13 +29,7 @@ constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
 /// The first output element of this thread and the distance to its next:
 /// global thread id and the grid's thread count, along x.
 std::pair<Value, Value> threadStartAndStride(OpBuilder &b, Location loc) {
-  Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value blockSize = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gridSize = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
-  Value start = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, block, blockSize), thread);
-  return {start, arith::MulIOp::create(b, loc, gridSize, blockSize)};
+  return emitGridThreads(b, loc);
 }
 
 /// Rewrites `op` into the grid-stride loop the pass description shows.

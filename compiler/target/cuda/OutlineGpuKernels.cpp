@@ -1,6 +1,7 @@
 //===- OutlineGpuKernels.cpp - kiln.dispatch functions as gpu.func --------===//
 
 #include "compiler/target/cpu/Passes.h"
+#include "compiler/target/cuda/CudaCodegen.h"
 #include "compiler/target/cuda/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,6 +49,8 @@ struct OutlineGpuKernelsPass
                       b.getUnitAttr());
       kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
           {static_cast<int32_t>(blockSize), 1, 1}));
+      if (Attribute perBlock = func->getAttr(kElementsPerBlockAttr))
+        kernel->setAttr(kElementsPerBlockAttr, perBlock);
       // gpu.func's builder makes an entry block; the function's own replaces
       // it, with its arguments.
       kernel.getBody().getBlocks().clear();

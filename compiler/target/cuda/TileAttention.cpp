@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/target/cuda/CudaCodegen.h"
 #include "compiler/target/cuda/Passes.h"
 #include "compiler/target/cuda/WarpMma.h"
 #include "dialects/kiln/IR/KilnOps.h"
@@ -155,13 +156,9 @@ private:
 
     SmallVector<Value> state = {negInf, negInf, zero, zero};
     state.append(valueDim / kMmaN * kAccsPerMma, zero);
-    auto steps = scf::ForOp::create(
+    auto steps = emitCarriedLoop(
         b, loc, index(0), keys, index(kKeysPerStep), state,
-        [&](OpBuilder &nested, Location, Value k0, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.restoreInsertionPoint(nested.saveInsertionPoint());
-          scf::YieldOp::create(b, loc, emitStep(k0, carried));
-        });
+        [&](Value k0, ValueRange carried) { return emitStep(k0, carried); });
     emitFinish(steps.getResults());
   }
 
@@ -313,6 +310,12 @@ struct TileAttentionPass : impl::TileAttentionPassBase<TileAttentionPass> {
     for (FlashAttentionOp op : ops) {
       OpBuilder b(op);
       AttentionEmitter(op, b).emit();
+      // Outlining gives the attention a kernel of its own: its blocks take
+      // 16 query rows of one head per warp.
+      int64_t valueDim = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+      op->getParentOfType<func::FuncOp>()->setAttr(
+          kElementsPerBlockAttr,
+          b.getI64IntegerAttr(kCudaBlockSize / kWarpSize * kMmaM * valueDim));
       op->erase();
     }
   }

@@ -309,13 +309,9 @@ private:
                                        index(kMmaN * j + e))));
 
     SmallVector<Value> accs = emitStart();
-    auto steps = scf::ForOp::create(
+    auto steps = emitCarriedLoop(
         b, loc, index(0), sizeK, index(kBlockK), accs,
-        [&](OpBuilder &nested, Location, Value k0, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.restoreInsertionPoint(nested.saveInsertionPoint());
-          scf::YieldOp::create(b, loc, emitStep(k0, carried));
-        });
+        [&](Value k0, ValueRange carried) { return emitStep(k0, carried); });
     emitFinish(steps.getResults());
   }
 
@@ -467,6 +463,8 @@ struct TileContractionsPass
                                              : match->after.back().getOperation();
       OpBuilder b(last);
       TileEmitter(*match, b).emit();
+      kernel->setAttr(kElementsPerBlockAttr,
+                      b.getI64IntegerAttr(kBlockM * kBlockN));
       for (linalg::LinalgOp op : match->before)
         op->erase();
       for (linalg::LinalgOp op : match->after)

@@ -9,24 +9,27 @@
 
 namespace mlir::kiln {
 
-WarpPosition emitWarpPosition(OpBuilder &b, Location loc) {
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
+std::pair<Value, Value> emitGridThreads(OpBuilder &b, Location loc) {
   Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value blockSize = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
   Value gridSize = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
-  Value global = arith::AddIOp::create(
+  Value start = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, block, blockSize), thread);
+  return {start, arith::MulIOp::create(b, loc, gridSize, blockSize)};
+}
+
+WarpPosition emitWarpPosition(OpBuilder &b, Location loc) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto [global, threads] = emitGridThreads(b, loc);
   WarpPosition position;
   position.warp = divIndex(b, loc, global, index(kWarpSize));
-  position.warps = divIndex(
-      b, loc, arith::MulIOp::create(b, loc, gridSize, blockSize),
-      index(kWarpSize));
+  position.warps = divIndex(b, loc, threads, index(kWarpSize));
   // Blocks are whole warps (kCudaBlockSize), so the lane is the thread's
   // place in its warp.
-  Value lane = remIndex(b, loc, thread, index(kWarpSize));
+  Value lane = remIndex(b, loc, global, index(kWarpSize));
   position.group = divIndex(b, loc, lane, index(4));
   position.inGroup = remIndex(b, loc, lane, index(4));
   return position;
@@ -63,6 +66,19 @@ Value packBf16(OpBuilder &b, Location loc, Value low, Value high) {
   Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
   return arith::OrIOp::create(
       b, loc, widen(low), arith::ShLIOp::create(b, loc, widen(high), shift));
+}
+
+scf::ForOp emitCarriedLoop(
+    OpBuilder &b, Location loc, Value lb, Value ub, Value step,
+    ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value iv, ValueRange carried)> body) {
+  return scf::ForOp::create(
+      b, loc, lb, ub, step, init,
+      [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(b);
+        b.restoreInsertionPoint(nested.saveInsertionPoint());
+        scf::YieldOp::create(b, loc, body(iv, carried));
+      });
 }
 
 SmallVector<Value> emitMmaBf16(OpBuilder &b, Location loc, ValueRange a,

@@ -23,6 +23,7 @@
 #ifndef KILN_COMPILER_TARGET_CUDA_WARPMMA_H
 #define KILN_COMPILER_TARGET_CUDA_WARPMMA_H
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::kiln {
@@ -40,8 +41,20 @@ struct WarpPosition {
   Value inGroup;  // lane % 4: a fragment's column pair (A, C) or row pair (B)
 };
 
+/// The calling thread's index in the grid and the grid's thread count,
+/// along x.
+std::pair<Value, Value> emitGridThreads(OpBuilder &b, Location loc);
+
 /// The calling thread's warp and lane (blocks are whole warps).
 WarpPosition emitWarpPosition(OpBuilder &b, Location loc);
+
+/// An scf.for from `lb` to `ub` by `step` carrying `init`, whose body
+/// `body` emits with `b` (the kernels' emitters keep one builder) and
+/// returns the values to carry on.
+scf::ForOp emitCarriedLoop(
+    OpBuilder &b, Location loc, Value lb, Value ub, Value step,
+    ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value iv, ValueRange carried)> body);
 
 /// Unsigned division and remainder of indices in 32 bits: a 64-bit one is
 /// a long instruction sequence on the GPU (and made ptxas spill). The

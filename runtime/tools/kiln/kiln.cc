@@ -477,8 +477,15 @@ int Inspect(const std::vector<std::string>& args) {
     const artifact::Executable& e = a.executables()[i];
     std::string runs;
     if (executor::IsCudaExecutable(e)) {
+      // Kernels whose blocks take more elements than threads: the
+      // tensor-core tiles (kiln-compile --cuda-matmul=bf16).
+      size_t tiled = 0;
+      for (uint64_t per_block : e.elements_per_block)
+        tiled += per_block > e.threads_per_block;
       runs = absl::StrCat("for CUDA GPUs (kiln run/generate --device cuda), ",
-                          e.threads_per_block, " threads per block");
+                          e.threads_per_block, " threads per block, ", tiled,
+                          " kernel", tiled == 1 ? "" : "s",
+                          " on tensor cores");
     } else if (!executor::IsCpuExecutable(e)) {
       runs = "not for the CPU device";
     } else if (absl::Status s = hal::cpu::CheckCpuFeatures(e.cpu_features);

@@ -11,7 +11,7 @@
 // RUN: not kiln-compile %kiln_src_root/test/goldens/tiny-flux -o %t/x.kiln --max-references=-1 2>&1 | FileCheck %s --check-prefix=LIMITS
 
 // CHECK: producer  kiln-compile 0.1
-// CHECK: format    1.3
+// CHECK: format    1.4
 // CHECK: clip_text_encoder.input_ids[0]  1..2
 // CHECK: clip_text_encoder.input_ids[1]  1..77
 // CHECK: clip_text_encoder

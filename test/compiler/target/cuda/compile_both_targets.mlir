@@ -13,13 +13,13 @@
 // RUN: kiln-compile %kiln_src_root/test/goldens/tiny-flux --component=text_encoder -o %t/cpu.kiln
 // RUN: not kiln-artifact-check --device=cuda %t/cpu.kiln %kiln_src_root/test/goldens/cases/text_encoder/*.safetensors 2>&1 | FileCheck %s --check-prefix=NOCUDA
 
-// CHECK: format    1.3
+// CHECK: format    1.4
 // CHECK: clip_text_encoder
 // CHECK: targets     cpu-x86_64-avx2 (executable 0, [[N:[0-9]+]] of [[N]] dispatches), cpu-x86_64-avx512 (executable 1, [[N]] of [[N]] dispatches), cuda-sm_90a (executable 2, [[N]] of [[N]] dispatches)
 // CHECK: executables (3)
 // CHECK-NEXT: 0  cpu-x86_64-avx2, elf-shared-object
 // CHECK-NEXT: 1  cpu-x86_64-avx512, elf-shared-object, features: {{.*}}avx512f
-// CHECK-NEXT: 2  cuda-sm_90a, ptx, features: none, [[K:[0-9]+]] kernels, {{.*}} for CUDA GPUs (kiln run/generate --device cuda), 256 threads per block
+// CHECK-NEXT: 2  cuda-sm_90a, ptx, features: none, [[K:[0-9]+]] kernels, {{.*}} for CUDA GPUs (kiln run/generate --device cuda), 256 threads per block, {{[1-9][0-9]*}} kernels on tensor cores
 
 // LIST: 0  kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} (executable 0; variant kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} in executable 1; variant kiln_kernel_clip_text_encoder__dispatch_{{[0-9]+}} in executable 2)
 
