@@ -149,7 +149,8 @@ TEST(ArtifactWriterTest, RejectsInvalidContents) {
          e.elements_per_block.assign(e.kernels.size(), 256);
          e.elements_per_block.back() = 0;
        },
-       "kernel 'encode_0_embed' takes 0 elements per block"},
+       "executable 1 (cuda-sm90a): kernel 'encode_0_embed' takes 0 elements "
+       "per block"},
       {"executable without code",
        [](SampleArtifact& s) { s.contents.executables[0].code = {}; },
        "executable 0 (cpu-x86_64): code is empty"},

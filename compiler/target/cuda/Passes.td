@@ -62,12 +62,14 @@ def TileContractionsPass
 
     Block `g` of the grid takes the 128x128 output tiles `g, g + blocks,
     ...` (batch-major, then m, then n; the m loops flattened). Per stage of
-    32 k, its 256 threads load the tile's A and B rows (two threads per
-    row, f32 rounded to bf16 to nearest even, zero past the last k), store
-    them as bf16 pairs in two workgroup buffers (`memref.alloca` in
-    `#gpu.address_space<workgroup>`, which kiln-cuda-outline-kernels makes
-    the kernel's shared memory) and meet at a barrier; then each of the 8
-    warps reads its A and B fragments from there (PTX's mma.sync layouts,
+    32 k, its 256 threads hold the tile's A and B rows (two threads per
+    row, f32 rounded to bf16 to nearest even, zero past the last k) as
+    bf16 pairs in registers, store them in two workgroup buffers
+    (`memref.alloca` in `#gpu.address_space<workgroup>`, which
+    kiln-cuda-outline-kernels makes the kernel's shared memory) and meet
+    at a barrier; then they load the next stage's pairs into registers
+    (in flight while the warps multiply), each of the 8 warps reads its A
+    and B fragments from shared memory (PTX's mma.sync layouts,
     compiler/target/cuda/WarpMma.h) and multiplies its 64x32 part with
     4x4 mma.sync, and the block meets again before the next stage. The
     elementwise ops run on the elements of each lane's accumulator
@@ -86,8 +88,10 @@ def TileContractionsPass
     %stage_a = memref.alloca() : memref<128x20xi32, #gpu.address_space<workgroup>>
     scf.for %tile = %block to %tiles step %grid {
       %c0 ... %c63 = (bias broadcast; load c) at the lane's 64 elements
-      %acc:64 = scf.for %k = 0 to %K step 32 iter_args(...) {
-        store 8 bf16 pairs of A and of B rows; gpu.barrier
+      %words:16 = (8 bf16 pairs of the thread's A and B rows at k = 0)
+      %acc:80 = scf.for %k = 0 to %K step 32 iter_args(...) {
+        store the 16 words; gpu.barrier
+        %next:16 = (the pairs at k + 32)
         nvvm.mma.sync A[...] B[...] C[...] {shape = m16n8k16, bf16} x 32
         gpu.barrier
       }

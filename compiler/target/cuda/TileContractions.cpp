@@ -48,6 +48,10 @@ static_assert(kBlockM == kCudaBlockSize / 2 && kBlockN == kBlockM,
 // the 8 rows x 4 words a fragment load touches fall in 32 distinct banks
 // (row stride 20 words: 20 * row mod 32 spaces the rows 4 banks apart).
 constexpr int64_t kStageRowWords = kBlockK / 2 + 4;
+// Per thread: accumulators, and the words of a stage it loads (a half row
+// of A and of B).
+constexpr int64_t kAccs = kMmasM * kMmasN * kAccsPerMma;
+constexpr int64_t kStageWords = 2 * (kBlockK / 4);
 
 /// A kernel this pass rewrites: the contraction and the elementwise ops
 /// that write its output in place before it (its start) and after it (its
@@ -308,11 +312,29 @@ private:
         cols.push_back(add(warpN0, add(mul(inGroup, index(2)),
                                        index(kMmaN * j + e))));
 
-    SmallVector<Value> accs = emitStart();
+    SmallVector<Value> carried = emitStart();
+    // The first stage's words, loaded before the loop (not at all when k
+    // is empty: the clamped indices need a last k).
+    Value someK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                        sizeK, index(0));
+    auto first = scf::IfOp::create(
+        b, loc, someK,
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.restoreInsertionPoint(nested.saveInsertionPoint());
+          scf::YieldOp::create(b, loc, loadStageWords(index(0)));
+        },
+        [&](OpBuilder &nested, Location) {
+          Value zero = arith::ConstantOp::create(nested, loc,
+                                                 nested.getI32IntegerAttr(0));
+          scf::YieldOp::create(nested, loc,
+                               SmallVector<Value>(kStageWords, zero));
+        });
+    llvm::append_range(carried, first.getResults());
     auto steps = emitCarriedLoop(
-        b, loc, index(0), sizeK, index(kBlockK), accs,
-        [&](Value k0, ValueRange carried) { return emitStep(k0, carried); });
-    emitFinish(steps.getResults());
+        b, loc, index(0), sizeK, index(kBlockK), carried,
+        [&](Value k0, ValueRange state) { return emitStep(k0, state); });
+    emitFinish(steps.getResults().take_front(kAccs));
   }
 
   /// Where accumulator `acc` of the lane sits: its row slot and column.
@@ -328,7 +350,7 @@ private:
     Value out = op.getDpsInits()[0];
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     SmallVector<Value> accs;
-    for (int64_t acc = 0; acc < kMmasM * kMmasN * kAccsPerMma; ++acc) {
+    for (int64_t acc = 0; acc < kAccs; ++acc) {
       auto [slot, n] = accElement(acc);
       Value inside = arith::AndIOp::create(b, loc, below(rows[slot], sizeM),
                                            below(n, sizeN));
@@ -371,19 +393,36 @@ private:
                   arith::SelectOp::create(b, loc, below(k, sizeK), loaded, zero));
   }
 
-  /// One k stage of kBlockK: the block stages A and B in shared memory,
-  /// then each warp multiplies its 64 x 32 from there.
-  SmallVector<Value> emitStep(Value k0, ValueRange accs) {
+  /// The thread's words of the stage at `k0`: its A row's kBlockK / 4
+  /// bf16 pairs, then its B row's.
+  SmallVector<Value> loadStageWords(Value k0) {
+    SmallVector<Value> words;
     for (unsigned which = 0; which < 2; ++which)
       for (int64_t w = 0; w < kBlockK / 4; ++w) {
-        Value word = add(stageWord, index(w));
-        Value k = add(k0, mul(word, index(2)));
-        Value pair = packBf16(b, loc, loadStaged(which, k),
-                              loadStaged(which, add(k, index(1))));
-        memref::StoreOp::create(b, loc, pair, which == 0 ? stageA : stageB,
-                                ValueRange{stageAt, word});
+        Value k = add(k0, mul(add(stageWord, index(w)), index(2)));
+        words.push_back(packBf16(b, loc, loadStaged(which, k),
+                                 loadStaged(which, add(k, index(1)))));
       }
+    return words;
+  }
+
+  /// One k stage of kBlockK; `state` is the accumulators then the stage's
+  /// words (loadStageWords). The block stores the words in shared memory
+  /// and meets; the threads load the next stage's words (their latency
+  /// hidden behind the mmas, past the last k they read the last k and are
+  /// zeroed); each warp multiplies its 64 x 32 from shared memory; the
+  /// block meets again before the next stage overwrites it.
+  SmallVector<Value> emitStep(Value k0, ValueRange state) {
+    ValueRange accs = state.take_front(kAccs);
+    for (auto [i, word] : llvm::enumerate(state.drop_front(kAccs))) {
+      int64_t w = static_cast<int64_t>(i) % (kBlockK / 4);
+      memref::StoreOp::create(b, loc, word,
+                              static_cast<int64_t>(i) < kBlockK / 4 ? stageA
+                                                                   : stageB,
+                              ValueRange{stageAt, add(stageWord, index(w))});
+    }
     gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> next = loadStageWords(add(k0, index(kBlockK)));
 
     SmallVector<Value> results(accs);
     for (int64_t ks = 0; ks < kBlockK / kMmaK; ++ks) {
@@ -415,6 +454,7 @@ private:
     }
     // The next stage overwrites what the warps read.
     gpu::BarrierOp::create(b, loc);
+    llvm::append_range(results, next);
     return results;
   }
 

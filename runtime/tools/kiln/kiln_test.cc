@@ -306,7 +306,7 @@ TEST_F(KilnCliTest, InspectDescribesTheModel) {
            model_ + "\n",
            "  model     tiny-executor-test\n",
            "  producer  kiln-test 0.1\n",
-           "  format    1.3\n",
+           "  format    1.4\n",
            "dims (2)\n  batch   1..4     = 4\n  tokens  1..1024  = 1024\n",
            "  forward\n    inputs\n      x       F32 [batch 1..4, tokens "
            "1..1024]\n"

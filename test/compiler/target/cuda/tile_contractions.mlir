@@ -3,11 +3,13 @@
 // Tests that a linear (bias start, bf16 weight, tanh epilogue, as
 // kiln-cpu-materialize-zero-init leaves it) becomes block tiles: two
 // workgroup stages, blocks taking tiles grid-stride, the bias written and
-// the output loaded as each lane's accumulator start, a k loop of 32
-// carrying 64 accumulators that stages A (f32 rounded to bf16) and B (bf16
-// as stored) as packed pairs, meets at a barrier, runs 32 m16n8k16 bf16
-// mma.sync on fragments read from the stages and meets again, then the
-// store and the epilogue at each accumulator's element.
+// the output loaded as each lane's accumulator start, the first stage's A
+// (f32 rounded to bf16) and B (bf16 as stored) pairs loaded before a k
+// loop of 32 that carries 64 accumulators and 16 words: it stores the
+// words in the stages, meets at a barrier, loads the next stage's pairs,
+// runs 32 m16n8k16 bf16 mma.sync on fragments read from the stages and
+// meets again; then the store and the epilogue at each accumulator's
+// element.
 // CHECK-LABEL: func.func @linear_bias_tanh
 // CHECK-SAME: (%[[A:.+]]: memref<?x64xf32>, %[[W:.+]]: memref<48x64xbf16>, %[[BIAS:.+]]: memref<48xf32>, %[[C:.+]]: memref<?x48xf32>)
 // CHECK-DAG: %[[STAGE_A:.+]] = memref.alloca() : memref<128x20xi32, #gpu.address_space<workgroup>>
@@ -23,18 +25,21 @@
 // CHECK:   scf.yield %[[START]] : f32
 // CHECK: } else {
 // CHECK:   scf.yield %{{.+}} : f32
-// CHECK: %[[SUMS:.+]]:64 = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %c32 iter_args
+// CHECK: %{{.+}}:16 = scf.if %{{.+}} -> (i32,
 // CHECK:   %[[X:.+]] = memref.load %[[A]]
 // CHECK:   %[[XS:.+]] = arith.select %{{.+}}, %[[X]], %{{.+}} : f32
 // CHECK:   %[[XB:.+]] = arith.truncf %[[XS]] : f32 to bf16
 // CHECK:   arith.bitcast %[[XB]] : bf16 to i16
-// CHECK:   memref.store %{{.+}}, %[[STAGE_A]]
 // CHECK:   %[[Y:.+]] = memref.load %[[W]]
 // CHECK-NOT: arith.truncf
 // CHECK:   %[[YS:.+]] = arith.select %{{.+}}, %[[Y]], %{{.+}} : bf16
 // CHECK:   arith.bitcast %[[YS]] : bf16 to i16
+// CHECK: %[[SUMS:.+]]:80 = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %c32 iter_args
+// CHECK:   memref.store %{{.+}}, %[[STAGE_A]]
 // CHECK:   memref.store %{{.+}}, %[[STAGE_B]]
 // CHECK:   gpu.barrier
+// CHECK:   memref.load %[[A]]
+// CHECK:   memref.load %[[W]]
 // CHECK:   memref.load %[[STAGE_A]]
 // CHECK:   memref.load %[[STAGE_B]]
 // CHECK-COUNT-32: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
