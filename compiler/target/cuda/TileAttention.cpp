@@ -1,12 +1,14 @@
 //===- TileAttention.cpp - kiln.flash_attention on tensor cores -----------===//
 //
-// FlashAttention-2's warp form: a warp takes 16 query rows of one (batch,
-// head), keeps their Q fragments in registers, and walks the keys 16 at a
-// time: S = Q K^T on the tensor cores, the online softmax on S's fragment
-// (row maximum and sum across the 4 lanes that share a row, by shuffles),
-// then O += P V on the tensor cores with P's fragment reused as the A
-// operand (WarpMma.h says why no shuffle is needed). No queries x keys
-// buffer exists and no shared memory is used. Heads whose sizes the mma
+// FlashAttention-2's form: a block takes 128 query rows of one (batch,
+// head), a warp 16 of them with their Q fragments in registers, and the
+// block walks the keys 16 at a time: it stages the step's K and V as bf16
+// pairs in shared memory (each read from global memory once per block, not
+// once per warp), then each warp computes S = Q K^T on the tensor cores,
+// the online softmax on S's fragment (row maximum and sum across the 4
+// lanes that share a row, by shuffles), and O += P V on the tensor cores
+// with P's fragment reused as the A operand (WarpMma.h says why no shuffle
+// is needed). No queries x keys buffer exists. Heads whose sizes the mma
 // shapes do not divide keep kiln-cuda-distribute-to-threads' scalar rows.
 //
 //===----------------------------------------------------------------------===//
@@ -29,6 +31,14 @@ namespace {
 constexpr llvm::StringLiteral kDispatchAttr = "kiln.dispatch";
 // Keys per step: two n8 blocks of S, one k16 step of P V.
 constexpr int64_t kKeysPerStep = 16;
+// A block's queries: a warp's 16 each.
+constexpr int64_t kWarpsPerBlock = kCudaBlockSize / kWarpSize;
+constexpr int64_t kBlockQueries = kWarpsPerBlock * kMmaM;
+// Staged rows are padded by 4 words: K's rows (a key's D / 2 channel
+// pairs, D a multiple of 16) and V's (a channel's 8 key pairs) are then 4
+// times an odd number of words apart, so the 8 rows x 4 words a fragment
+// load reads fall in 32 distinct banks.
+constexpr int64_t kStagePad = 4;
 // Register budget per lane: Q fragments (headDim / 16 * 4 registers) and
 // O accumulators (valueDim / 8 * 4 f32) live across the key loop.
 constexpr int64_t kMaxHeadDim = 256, kMaxValueDim = 128;
@@ -72,13 +82,30 @@ public:
     negInf = f32(-std::numeric_limits<double>::infinity());
     zero = f32(0);
 
-    WarpPosition position = emitWarpPosition(b, loc);
-    group = position.group;
-    inGroup = position.inGroup;
-    queryBlocks = arith::CeilDivUIOp::create(b, loc, queries, index(kMmaM));
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    stageK = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({kKeysPerStep, headDim / 2 + kStagePad},
+                        b.getI32Type(), AffineMap(), workgroup));
+    stageV = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({valueDim, kKeysPerStep / 2 + kStagePad},
+                        b.getI32Type(), AffineMap(), workgroup));
+
+    thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    Value lane = remIndex(b, loc, thread, index(kWarpSize));
+    warpRow = mul(divIndex(b, loc, thread, index(kWarpSize)), index(kMmaM));
+    group = divIndex(b, loc, lane, index(4));
+    inGroup = remIndex(b, loc, lane, index(4));
+    queryBlocks =
+        arith::CeilDivUIOp::create(b, loc, queries, index(kBlockQueries));
     Value tiles = mul(batches, mul(heads, queryBlocks));
-    auto loop =
-        scf::ForOp::create(b, loc, position.warp, tiles, position.warps);
+    // Blocks take tiles grid-stride: uniform in a block, as its barriers
+    // need.
+    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    Value grid = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    auto loop = scf::ForOp::create(b, loc, block, tiles, grid);
     b.setInsertionPointToStart(loop.getBody());
     emitTile(loop.getInductionVar());
   }
@@ -135,7 +162,7 @@ private:
     Value rest = divIndex(b, loc, tile, queryBlocks);
     head = remIndex(b, loc, rest, heads);
     batch = divIndex(b, loc, rest, heads);
-    Value first = mul(queryBlock, index(kMmaM));
+    Value first = add(mul(queryBlock, index(kBlockQueries)), warpRow);
     for (int64_t half = 0; half < 2; ++half) {
       rows.push_back(add(first, add(group, index(8 * half))));
       // Rows past the end read the last row and are not stored.
@@ -162,22 +189,66 @@ private:
     emitFinish(steps.getResults());
   }
 
+  /// The block's threads store `words` words of the step at `k0` into a
+  /// stage, word i (i = thread, thread + block size, ...) where
+  /// `wordAt(i)` emits it and returns its stage row and column.
+  void stageWords(int64_t words, Value stage,
+                  function_ref<std::pair<Value, Value>(Value i, Value &word)>
+                      wordAt) {
+    for (int64_t r = 0; r * kCudaBlockSize < words; ++r) {
+      Value i = add(thread, index(r * kCudaBlockSize));
+      auto store = [&] {
+        Value word;
+        auto [row, col] = wordAt(i, word);
+        memref::StoreOp::create(b, loc, word, stage, ValueRange{row, col});
+      };
+      if ((r + 1) * kCudaBlockSize <= words) {
+        store();
+        continue;
+      }
+      auto inside = scf::IfOp::create(b, loc, below(i, index(words)));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(inside.thenBlock()->getTerminator());
+      store();
+    }
+  }
+
   /// One step of 16 keys; `state` is (max row 0, max row 8, sum row 0, sum
   /// row 8, O accumulators); returns the new state.
   SmallVector<Value> emitStep(Value k0, ValueRange state) {
     Value pairRow = mul(inGroup, index(2));
+    // The step's K as (key, channel pair) words and V as (channel, key
+    // pair) words: the registers of the B fragments below, whole.
+    Value pairs = index(headDim / 2);
+    stageWords(kKeysPerStep * headDim / 2, stageK, [&](Value i, Value &word) {
+      Value key = divIndex(b, loc, i, pairs);
+      Value pair = remIndex(b, loc, i, pairs);
+      word = loadPair(op.getKey(), clamp(add(k0, key), keys),
+                      mul(pair, index(2)), /*alongTokens=*/false);
+      return std::make_pair(key, pair);
+    });
+    Value channels = index(valueDim);
+    stageWords(valueDim * kKeysPerStep / 2, stageV, [&](Value i, Value &word) {
+      Value channel = remIndex(b, loc, i, channels);
+      Value pair = divIndex(b, loc, i, channels);
+      word = loadPair(op.getValue(), add(k0, mul(pair, index(2))), channel,
+                      /*alongTokens=*/true);
+      return std::make_pair(channel, pair);
+    });
+    gpu::BarrierOp::create(b, loc);
+
     // S = Q K^T for two blocks of 8 keys: B fragments of K^T have the key
-    // as column (group) and the channel as row.
+    // as column (group) and the channel pair as row.
     SmallVector<SmallVector<Value>> s(2);
     for (int64_t nb = 0; nb < 2; ++nb) {
-      Value key = clamp(add(k0, add(group, index(kMmaN * nb))), keys);
+      Value key = add(group, index(kMmaN * nb));
       SmallVector<Value> acc(kAccsPerMma, zero);
       for (int64_t ks = 0; ks < headDim / kMmaK; ++ks) {
         SmallVector<Value> frag;
         for (int64_t q = 0; q < 2; ++q)
-          frag.push_back(loadPair(op.getKey(), key,
-                                  add(index(kMmaK * ks + 8 * q), pairRow),
-                                  /*alongTokens=*/false));
+          frag.push_back(memref::LoadOp::create(
+              b, loc, stageK,
+              ValueRange{key, add(index(kMmaK / 2 * ks + 4 * q), inGroup)}));
         acc = emitMmaBf16(b, loc, qFrags[ks], frag, acc);
       }
       s[nb] = acc;
@@ -259,11 +330,12 @@ private:
       SmallVector<Value> frag;
       Value channel = add(index(kMmaN * eb), group);
       for (int64_t q = 0; q < 2; ++q)
-        frag.push_back(loadPair(op.getValue(),
-                                add(k0, add(pairRow, index(8 * q))), channel,
-                                /*alongTokens=*/true));
+        frag.push_back(memref::LoadOp::create(
+            b, loc, stageV, ValueRange{channel, add(index(4 * q), inGroup)}));
       llvm::append_range(next, emitMmaBf16(b, loc, pFrag, frag, scaled));
     }
+    // The next step overwrites what the warps read.
+    gpu::BarrierOp::create(b, loc);
     return next;
   }
 
@@ -293,6 +365,7 @@ private:
   Location loc;
   int64_t headDim = 0, valueDim = 0;
   Value queries, heads, keys, queryBlocks, negInf, zero, group, inGroup;
+  Value thread, warpRow, stageK, stageV;
   Value batch, head;
   SmallVector<Value> rows, clampedRows;
   SmallVector<SmallVector<Value>> qFrags;  // per 16 channels: 4 registers
@@ -311,11 +384,10 @@ struct TileAttentionPass : impl::TileAttentionPassBase<TileAttentionPass> {
       OpBuilder b(op);
       AttentionEmitter(op, b).emit();
       // Outlining gives the attention a kernel of its own: its blocks take
-      // 16 query rows of one head per warp.
+      // kBlockQueries query rows of one head.
       int64_t valueDim = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
       op->getParentOfType<func::FuncOp>()->setAttr(
-          kElementsPerBlockAttr,
-          b.getI64IntegerAttr(kCudaBlockSize / kWarpSize * kMmaM * valueDim));
+          kElementsPerBlockAttr, b.getI64IntegerAttr(kBlockQueries * valueDim));
       op->erase();
     }
   }

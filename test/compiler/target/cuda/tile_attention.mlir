@@ -1,18 +1,33 @@
 // RUN: kiln-opt --split-input-file --kiln-cuda-tile-attention --cse %s | FileCheck %s
 
 // Tests that a masked attention with a head of 32 and 16 value channels
-// becomes warp tiles: Q's fragments loaded before the key loop, 16 keys a
-// step carrying two row maxima, two sums and 2 x 4 O accumulators, S = Q K^T
-// as two chains of two bf16 mma.sync, the mask added, the row maximum and
-// sum across a row's 4 lanes by xor shuffles 1 and 2, exp of the scores
-// less the maximum, P V as two more mma.sync, and O / sum stored inside
-// the output.
+// becomes block tiles: two workgroup stages (K as 16 keys x 16 channel
+// pairs, V as 16 channels x 8 key pairs, rows padded by 4 words), blocks
+// taking (batch, head, 128-query) tiles grid-stride, each warp's Q
+// fragments loaded before the key loop, 16 keys a step carrying two row
+// maxima, two sums and 2 x 4 O accumulators: the block stages the step's K
+// and V (V's 128 words by the first 128 threads) and meets, S = Q K^T as
+// two chains of two bf16 mma.sync on K fragments from the stage, the mask
+// added, the row maximum and sum across a row's 4 lanes by xor shuffles 1
+// and 2, exp of the scores less the maximum, P V as two more mma.sync on V
+// fragments from the stage, a barrier before the next step; then O / sum
+// stored inside the output.
 // CHECK-LABEL: func.func @masked
 // CHECK-SAME: (%[[Q:.+]]: memref<?x?x2x32xf32>, %[[K:.+]]: memref<?x?x2x32xf32>, %[[V:.+]]: memref<?x?x2x16xf32>, %[[MASK:.+]]: memref<1x1x1x?xf32>, %[[O:.+]]: memref<?x?x2x16xf32>)
-// CHECK: scf.for %[[TILE:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK-DAG: %[[STAGE_K:.+]] = memref.alloca() : memref<16x20xi32, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[STAGE_V:.+]] = memref.alloca() : memref<16x12xi32, #gpu.address_space<workgroup>>
+// CHECK: %[[BLOCK:.+]] = gpu.block_id x
+// CHECK: %[[GRID:.+]] = gpu.grid_dim x
+// CHECK: scf.for %[[TILE:.+]] = %[[BLOCK]] to %{{.+}} step %[[GRID]] {
 // CHECK:   memref.load %[[Q]]
 // CHECK:   %[[STATE:.+]]:12 = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %c16 iter_args
 // CHECK:     memref.load %[[K]]
+// CHECK:     memref.store %{{.+}}, %[[STAGE_K]]
+// CHECK:     scf.if
+// CHECK:       memref.load %[[V]]
+// CHECK:       memref.store %{{.+}}, %[[STAGE_V]]
+// CHECK:     gpu.barrier
+// CHECK:     memref.load %[[STAGE_K]]
 // CHECK:     nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[%[[ZERO:.+]], %[[ZERO]], %[[ZERO]], %[[ZERO]]]
 // CHECK:     nvvm.mma.sync
 // CHECK:     nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[%[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]]]
@@ -26,12 +41,13 @@
 // CHECK:     math.exp
 // CHECK:     %[[SUM0:.+]], %{{.+}} = gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
 // CHECK:     arith.addf %{{.+}}, %[[SUM0]]
-// CHECK:     memref.load %[[V]]
+// CHECK:     memref.load %[[STAGE_V]]
 // CHECK:     nvvm.mma.sync
-// CHECK:     memref.load %[[V]]
+// CHECK:     memref.load %[[STAGE_V]]
 // CHECK:     nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
-// CHECK:     scf.yield
+// CHECK:     gpu.barrier
+// CHECK-NEXT: scf.yield
 // CHECK:   %[[INV:.+]] = arith.divf %{{.+}}, %[[STATE]]#2
 // CHECK:   scf.if
 // CHECK:     %[[OUT:.+]] = arith.mulf %[[STATE]]#4, %[[INV]]
