@@ -101,11 +101,7 @@ public:
     queryBlocks =
         arith::CeilDivUIOp::create(b, loc, queries, index(kBlockQueries));
     Value tiles = mul(batches, mul(heads, queryBlocks));
-    // Blocks take tiles grid-stride: uniform in a block, as its barriers
-    // need.
-    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-    Value grid = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
-    auto loop = scf::ForOp::create(b, loc, block, tiles, grid);
+    auto loop = emitBlockTileLoop(b, loc, tiles);
     b.setInsertionPointToStart(loop.getBody());
     emitTile(loop.getInductionVar());
   }

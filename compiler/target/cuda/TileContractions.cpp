@@ -214,11 +214,7 @@ public:
     tilesN = ceilDiv(sizeN, kBlockN);
     tilesM = ceilDiv(sizeM, kBlockM);
     Value tiles = mul(batches, mul(tilesM, tilesN));
-    // Blocks take tiles grid-stride: the loop is uniform in a block, as
-    // its barriers need.
-    Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-    Value grid = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
-    auto loop = scf::ForOp::create(b, loc, block, tiles, grid);
+    auto loop = emitBlockTileLoop(b, loc, tiles);
     b.setInsertionPointToStart(loop.getBody());
     emitTile(loop.getInductionVar());
   }

@@ -68,6 +68,12 @@ Value packBf16(OpBuilder &b, Location loc, Value low, Value high) {
       b, loc, widen(low), arith::ShLIOp::create(b, loc, widen(high), shift));
 }
 
+scf::ForOp emitBlockTileLoop(OpBuilder &b, Location loc, Value tiles) {
+  Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value grid = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  return scf::ForOp::create(b, loc, block, tiles, grid);
+}
+
 scf::ForOp emitCarriedLoop(
     OpBuilder &b, Location loc, Value lb, Value ub, Value step,
     ValueRange init,

@@ -48,6 +48,10 @@ std::pair<Value, Value> emitGridThreads(OpBuilder &b, Location loc);
 /// The calling thread's warp and lane (blocks are whole warps).
 WarpPosition emitWarpPosition(OpBuilder &b, Location loc);
 
+/// The loop over `tiles` that blocks take grid-stride (block id, block id
+/// + grid size, ...): uniform in a block, as the barriers inside need.
+scf::ForOp emitBlockTileLoop(OpBuilder &b, Location loc, Value tiles);
+
 /// An scf.for from `lb` to `ub` by `step` carrying `init`, whose body
 /// `body` emits with `b` (the kernels' emitters keep one builder) and
 /// returns the values to carry on.
