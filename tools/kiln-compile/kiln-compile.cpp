@@ -125,10 +125,11 @@ static cl::opt<std::string> target(
 
 static cl::opt<std::string> cudaMatmul(
     "cuda-matmul",
-    cl::desc("How the CUDA target computes linears and matmuls: bf16 (the "
-             "default: on tensor cores, mma.sync with inputs rounded to bf16 "
-             "and f32 accumulation, like torch's bf16) or f32 (exact, like "
-             "the CPU target, one output element per thread; slower)"),
+    cl::desc("How the CUDA target computes linears, matmuls and attention: "
+             "bf16 (the default: on tensor cores, mma.sync with inputs "
+             "rounded to bf16 and f32 accumulation, like torch's bf16) or "
+             "f32 (exact, like the CPU target, one output element per "
+             "thread; slower)"),
     cl::init("bf16"), cl::cat(kilnCategory));
 
 static cl::opt<std::string> weights(
