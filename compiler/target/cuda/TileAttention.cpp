@@ -93,11 +93,11 @@ public:
         MemRefType::get({valueDim, kKeysPerStep / 2 + kStagePad},
                         b.getI32Type(), AffineMap(), workgroup));
 
-    thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-    Value lane = remIndex(b, loc, thread, index(kWarpSize));
-    warpRow = mul(divIndex(b, loc, thread, index(kWarpSize)), index(kMmaM));
-    group = divIndex(b, loc, lane, index(4));
-    inGroup = remIndex(b, loc, lane, index(4));
+    WarpPosition position = emitWarpPosition(b, loc);
+    thread = position.thread;
+    group = position.group;
+    inGroup = position.inGroup;
+    warpRow = mul(position.warp, index(kMmaM));
     queryBlocks =
         arith::CeilDivUIOp::create(b, loc, queries, index(kBlockQueries));
     Value tiles = mul(batches, mul(heads, queryBlocks));

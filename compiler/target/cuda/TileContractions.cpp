@@ -203,13 +203,12 @@ public:
     stageA = memref::AllocaOp::create(b, loc, stageType);
     stageB = memref::AllocaOp::create(b, loc, stageType);
 
-    thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-    Value lane = rem(thread, index(kWarpSize));
-    Value warp = div(thread, index(kWarpSize));
-    warpRow = mul(div(warp, index(kWarpsN)), index(kMmasM * kMmaM));
-    warpCol = mul(rem(warp, index(kWarpsN)), index(kMmasN * kMmaN));
-    group = div(lane, index(4));
-    inGroup = rem(lane, index(4));
+    WarpPosition position = emitWarpPosition(b, loc);
+    thread = position.thread;
+    group = position.group;
+    inGroup = position.inGroup;
+    warpRow = mul(div(position.warp, index(kWarpsN)), index(kMmasM * kMmaM));
+    warpCol = mul(rem(position.warp, index(kWarpsN)), index(kMmasN * kMmaN));
 
     tilesN = ceilDiv(sizeN, kBlockN);
     tilesM = ceilDiv(sizeM, kBlockM);

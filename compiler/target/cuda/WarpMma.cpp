@@ -23,13 +23,10 @@ WarpPosition emitWarpPosition(OpBuilder &b, Location loc) {
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  auto [global, threads] = emitGridThreads(b, loc);
   WarpPosition position;
-  position.warp = divIndex(b, loc, global, index(kWarpSize));
-  position.warps = divIndex(b, loc, threads, index(kWarpSize));
-  // Blocks are whole warps (kCudaBlockSize), so the lane is the thread's
-  // place in its warp.
-  Value lane = remIndex(b, loc, global, index(kWarpSize));
+  position.thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  position.warp = divIndex(b, loc, position.thread, index(kWarpSize));
+  Value lane = remIndex(b, loc, position.thread, index(kWarpSize));
   position.group = divIndex(b, loc, lane, index(4));
   position.inGroup = remIndex(b, loc, lane, index(4));
   return position;

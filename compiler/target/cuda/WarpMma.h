@@ -33,10 +33,10 @@ constexpr int64_t kWarpSize = 32;
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 constexpr int64_t kAccsPerMma = 4;
 
-/// A thread's place among the grid's warps, along x.
+/// A thread's place in its block, along x.
 struct WarpPosition {
-  Value warp;     // the grid-wide warp index
-  Value warps;    // warps in the grid
+  Value thread;   // in the block
+  Value warp;     // in the block
   Value group;    // lane / 4: a fragment's row (A, C) or column (B)
   Value inGroup;  // lane % 4: a fragment's column pair (A, C) or row pair (B)
 };
@@ -45,7 +45,7 @@ struct WarpPosition {
 /// along x.
 std::pair<Value, Value> emitGridThreads(OpBuilder &b, Location loc);
 
-/// The calling thread's warp and lane (blocks are whole warps).
+/// The calling thread's place in its block (blocks are whole warps).
 WarpPosition emitWarpPosition(OpBuilder &b, Location loc);
 
 /// The loop over `tiles` that blocks take grid-stride (block id, block id
